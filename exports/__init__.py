@@ -1,0 +1,1 @@
+"""placevoice exports package."""

@@ -1,0 +1,1 @@
+"""The placevoice domain: data model, services and answer validation. No Flask here."""

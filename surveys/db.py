@@ -1,0 +1,117 @@
+"""Engines, sessions and migrations.
+
+SQLite (the default) runs in WAL mode with a busy timeout, and every transaction starts
+with ``BEGIN IMMEDIATE`` so concurrent writers queue for the lock instead of failing with
+"database is locked" half way through. PostgreSQL is used through a database URL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "alembic_config",
+    "database_url",
+    "make_engine",
+    "make_sessionmaker",
+    "migrate",
+    "session_scope",
+]
+
+ENV_VAR = "PLACEVOICE_DATABASE_URL"
+DEFAULT_URL = "sqlite:///placevoice.db"
+#: Milliseconds a SQLite writer waits for the lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def database_url(explicit: str | None = None) -> str:
+    """``--db`` if given, else ``PLACEVOICE_DATABASE_URL``, else a SQLite file here."""
+    url = explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (see :func:`database_url`), with the SQLite settings applied."""
+    url = database_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would defer it).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration that runs the bundled migrations on ``engine``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> str:
+    """Create or upgrade the database schema to the newest migration; returns the revision."""
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        from alembic.runtime.migration import MigrationContext
+
+        revision = MigrationContext.configure(connection).get_current_revision()
+    return revision or ""
+
+
+def has_schema(engine: Engine) -> bool:
+    """Whether the database has been initialised."""
+    return inspect(engine).has_table("alembic_version")

@@ -1,0 +1,66 @@
+"""User-facing errors raised by services, in one catalogue."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = ["Conflict", "NotFound", "RowErrors", "ServiceError", "ServiceMessage"]
+
+
+class ServiceMessage(Enum):
+    """Templates for service errors."""
+
+    NO_COMMUNITY = "there is no community yet: run 'placevoice init' or 'placevoice demo'"
+    NO_WAVE = "there is no wave called '{name}'"
+    WAVE_EXISTS = "a wave called '{name}' already exists"
+    WAVE_CLOSED = "the wave '{name}' is {status}: it is not taking responses"
+    NO_INSTRUMENT = (
+        "there is no instrument '{id}'; import it first ('placevoice instruments import')"
+    )
+    INSTRUMENT_CHANGED = (
+        "instrument '{id}' version '{version}' is already stored with different content;"
+        " give the changed form a new version in its settings sheet"
+    )
+    NO_SITE = "there is no site '{site}'"
+    SITE_KIND = "site '{site}' is a {kind}, not a {wanted}"
+    CSV_HEADER = "{source}: row 1: missing column(s) {columns}"
+    CSV_ROW = "{source}: row {row}, column {column}: {detail}"
+    CSV_EMPTY = "{source}: the file has no data rows"
+    CSV_UNREADABLE = "{source}: cannot read the file: {detail}"
+    RESPONSE_CONFLICT = (
+        "response {id} was already received with different answers; nothing was changed"
+    )
+    RESPONSE_LOCKED = "response {id} is already {status} and cannot be changed"
+    BAD_CODE = "that code was not recognised; check it with your teacher"
+    BAD_K = "the suppression threshold must be at least 5 (got {k})"
+    EMAIL_TAKEN = "there is already an account for {email}"
+    BAD_ROLE = "'{role}' is not a role (use one of: {roles})"
+
+    def format(self, **values: object) -> str:
+        """Fill the template."""
+        return self.value.format(**values)
+
+
+class ServiceError(ValueError):
+    """A request the service cannot carry out, with a message the user can act on."""
+
+    def __init__(self, message: ServiceMessage, **values: object) -> None:
+        self.code = message
+        self.values = values
+        super().__init__(message.format(**values))
+
+
+class NotFound(ServiceError):
+    """The object asked for does not exist (or is not the actor's to see)."""
+
+
+class Conflict(ServiceError):
+    """The same identity was already used with different content."""
+
+
+class RowErrors(ValueError):
+    """Bad rows in an uploaded file: every problem, each naming its row and column."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))

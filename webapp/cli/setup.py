@@ -1,0 +1,366 @@
+"""init, instruments, sites, classes, waves and codes commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from instruments import validate_file
+from instruments.builtin import BUILTIN_IDS
+from surveys.errors import NotFound, RowErrors
+from surveys.models import AccessCode, InstrumentVersion, SchoolClass, Site, Wave
+from surveys.services import (
+    create_wave,
+    ensure_builtin_instruments,
+    format_code,
+    get_community,
+    get_or_create_community,
+    get_wave,
+    import_sites,
+    instrument_of,
+    issue_code,
+    parse_sites_csv,
+    register_instrument,
+    set_wave_status,
+)
+from webapp.cli.common import db_option, fail, open_db, session_for
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to ``cli``."""
+    cli.add_command(init)
+    cli.add_command(instruments)
+    cli.add_command(sites)
+    cli.add_command(classes)
+    cli.add_command(waves)
+    cli.add_command(codes)
+
+
+@click.command()
+@db_option
+@click.option(
+    "--community", "community_name", default="", help="The community's name (first run only)."
+)
+def init(db_url: str | None, community_name: str) -> None:
+    """Create or upgrade the database, with the built-in instruments."""
+    engine = open_db(db_url, create=True)
+    with session_for(engine) as session:
+        try:
+            community = get_community(session)
+        except NotFound:
+            name = community_name or "Children's Community"
+            community = get_or_create_community(session, slug="community", name=name)
+        ensure_builtin_instruments(session)
+    click.echo(f"database ready: {engine.url.render_as_string()} ({community.name})")
+
+
+@click.group()
+def instruments() -> None:
+    """List, check and import XLSForm instruments."""
+
+
+@instruments.command("list")
+@db_option
+def instruments_list(db_url: str | None) -> None:
+    """List stored instrument versions."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        rows = session.scalars(
+            select(InstrumentVersion).order_by(
+                InstrumentVersion.instrument_id, InstrumentVersion.id
+            )
+        ).all()
+        for row in rows:
+            instrument = instrument_of(row)
+            languages = ",".join(instrument.languages)
+            click.echo(
+                f"{row.instrument_id}\t{row.version}\t{len(instrument.answerable_items)} questions"
+                f"\t{languages}\t{row.title}"
+            )
+
+
+@instruments.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def instruments_validate(files: tuple[str, ...]) -> None:
+    """Check XLSForm files: 'ok' (with any warnings) or a row-level error for each."""
+    failed = 0
+    for path in files:
+        if not Path(path).is_file():
+            click.echo(f"{path}: error: no such file", err=True)
+            failed += 1
+            continue
+        result = validate_file(path)
+        if result.instrument is None:
+            click.echo(f"error: {result.error}")
+            failed += 1
+            continue
+        inst = result.instrument
+        click.echo(
+            f"{path}: ok: {inst.id} version {inst.version}, "
+            f"{len(inst.answerable_items)} questions, languages {', '.join(inst.languages)}"
+        )
+        for warning in inst.warnings:
+            click.echo(f"{path}: warning: {' '.join(warning.split())}")
+    if failed:
+        raise SystemExit(1)
+
+
+@instruments.command("import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def instruments_import(db_url: str | None, file: str) -> None:
+    """Store an XLSForm as a new instrument version."""
+    result = validate_file(file)
+    if result.instrument is None:
+        fail(result.error)
+        return
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        row = register_instrument(session, result.instrument)
+        click.echo(f"imported {row.instrument_id} version {row.version}")
+
+
+@click.group()
+def sites() -> None:
+    """Schools and neighbourhood areas."""
+
+
+@sites.command("import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def sites_import(db_url: str | None, file: str) -> None:
+    """Add or update sites from a CSV.
+
+    Columns: site_id, name, kind (school|area) [, postcodes, population].
+    """
+    rows = parse_sites_csv(Path(file).read_bytes(), source=Path(file).name)
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        added, updated = import_sites(session, get_community(session), rows)
+    click.echo(f"sites: {added} added, {updated} updated")
+
+
+@click.group()
+def classes() -> None:
+    """Teaching groups in schools."""
+
+
+@classes.command("import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def classes_import(db_url: str | None, file: str) -> None:
+    """Add or update classes from a CSV: site_id, class, year_group [, size]."""
+    source = Path(file).name
+    reader = csv.DictReader(io.StringIO(Path(file).read_bytes().decode("utf-8-sig")))
+    header = {h.strip().lower() for h in reader.fieldnames or []}
+    missing = [c for c in ("site_id", "class", "year_group") if c not in header]
+    if missing:
+        fail(f"{source}: row 1: missing column(s) {', '.join(missing)}")
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        community = get_community(session)
+        schools = {
+            s.code: s
+            for s in session.scalars(
+                select(Site).where(Site.community_id == community.id, Site.kind == "school")
+            )
+        }
+        problems: list[str] = []
+        planned: list[tuple[Site, str, int, int | None]] = []
+        for number, raw in enumerate(reader, start=2):
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+            site = schools.get(row.get("site_id", ""))
+            if site is None:
+                problems.append(
+                    f"{source}: row {number}, column site_id: no school '{row.get('site_id', '')}'"
+                )
+                continue
+            try:
+                year = int(row.get("year_group", ""))
+                if not 1 <= year <= 13:
+                    raise ValueError
+            except ValueError:
+                problems.append(
+                    f"{source}: row {number}, column year_group:"
+                    f" '{row.get('year_group', '')}' is not a year from 1 to 13"
+                )
+                continue
+            size = None
+            if row.get("size"):
+                try:
+                    size = int(row["size"])
+                except ValueError:
+                    problems.append(
+                        f"{source}: row {number}, column size:"
+                        f" '{row['size']}' is not a whole number"
+                    )
+                    continue
+            if not row.get("class"):
+                problems.append(f"{source}: row {number}, column class: is empty")
+                continue
+            planned.append((site, row["class"][:80], year, size))
+        if problems:
+            raise RowErrors(problems)
+        for site, name, year, size in planned:
+            cls = session.scalar(
+                select(SchoolClass).where(SchoolClass.site_id == site.id, SchoolClass.name == name)
+            )
+            if cls is None:
+                cls = SchoolClass(site=site, name=name, year_group=year)
+                session.add(cls)
+            cls.year_group, cls.size = year, size
+    click.echo(f"classes: {len(planned)} added or updated")
+
+
+@click.group()
+def waves() -> None:
+    """Rounds of data collection."""
+
+
+@waves.command("create")
+@db_option
+@click.argument("name")
+@click.option(
+    "--instrument",
+    "instrument_ids",
+    multiple=True,
+    help="Instrument id (repeatable); default: all built-in.",
+)
+@click.option("--previous", default=None, help="The wave this one is compared with.")
+@click.option("--open", "open_now", is_flag=True, help="Open the wave for responses straight away.")
+def waves_create(
+    db_url: str | None,
+    name: str,
+    instrument_ids: tuple[str, ...],
+    previous: str | None,
+    open_now: bool,
+) -> None:
+    """Create a wave using the newest version of each instrument."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        wave = create_wave(
+            session,
+            community=get_community(session),
+            name=name,
+            instrument_ids=instrument_ids or BUILTIN_IDS,
+            previous=previous,
+        )
+        if open_now:
+            set_wave_status(wave, "open")
+        used = ", ".join(
+            f"{wi.instrument_version.instrument_id} {wi.instrument_version.version}"
+            for wi in wave.instruments
+        )
+        click.echo(f"wave '{wave.name}' created ({wave.status}) with {used}")
+
+
+@waves.command("open")
+@db_option
+@click.argument("name")
+def waves_open(db_url: str | None, name: str) -> None:
+    """Open a wave for responses."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        wave = get_wave(session, get_community(session), name)
+        set_wave_status(wave, "open")
+    click.echo(f"wave '{name}' is open")
+
+
+@waves.command("close")
+@db_option
+@click.argument("name")
+def waves_close(db_url: str | None, name: str) -> None:
+    """Close a wave: no more responses."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        wave = get_wave(session, get_community(session), name)
+        set_wave_status(wave, "closed")
+    click.echo(f"wave '{name}' is closed")
+
+
+def _wave_version(wave: Wave, instrument_id: str) -> InstrumentVersion:
+    for link in wave.instruments:
+        if link.instrument_version.instrument_id == instrument_id:
+            return link.instrument_version
+    fail(f"wave '{wave.name}' does not use instrument '{instrument_id}'")
+    raise AssertionError  # unreachable: fail() raises
+
+
+@click.group()
+def codes() -> None:
+    """Class codes, area links and one-time letter tokens."""
+
+
+@codes.command("issue")
+@db_option
+@click.option("--wave", "wave_name", required=True)
+@click.option("--site", "site_codes", multiple=True, required=True, help="Site id (repeatable).")
+@click.option("--tokens", default=0, show_default=True, help="One-time letter tokens per area.")
+@click.option(
+    "--instrument",
+    "instrument_id",
+    default=None,
+    help="Default: pupil_perception for schools, resident_baseline for areas.",
+)
+def codes_issue(
+    db_url: str | None,
+    wave_name: str,
+    site_codes: tuple[str, ...],
+    tokens: int,
+    instrument_id: str | None,
+) -> None:
+    """Issue a class code per class of each school (once), an area link (+ tokens) per area."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        community = get_community(session)
+        wave = get_wave(session, community, wave_name)
+        for code in site_codes:
+            site = session.scalar(
+                select(Site).where(Site.community_id == community.id, Site.code == code)
+            )
+            if site is None:
+                fail(f"there is no site '{code}'")
+                return
+            if site.kind == "school":
+                version = _wave_version(wave, instrument_id or "pupil_perception")
+                if not site.classes:
+                    fail(
+                        f"school '{code}' has no classes: add them with 'placevoice classes import'"
+                    )
+                for cls in site.classes:
+                    existing = session.scalar(
+                        select(AccessCode).where(
+                            AccessCode.wave_id == wave.id,
+                            AccessCode.class_id == cls.id,
+                            AccessCode.revoked.is_(False),
+                        )
+                    )
+                    access = existing or issue_code(
+                        session,
+                        wave=wave,
+                        version=version,
+                        kind="class",
+                        site=site,
+                        school_class=cls,
+                    )
+                    click.echo(f"{site.code}\t{cls.name}\tclass\t{format_code(access.code)}")
+            else:
+                version = _wave_version(wave, instrument_id or "resident_baseline")
+                existing = session.scalar(
+                    select(AccessCode).where(
+                        AccessCode.wave_id == wave.id,
+                        AccessCode.site_id == site.id,
+                        AccessCode.kind == "area",
+                    )
+                )
+                access = existing or issue_code(
+                    session, wave=wave, version=version, kind="area", site=site
+                )
+                click.echo(f"{site.code}\t-\tarea\t{format_code(access.code)}")
+                for _ in range(tokens):
+                    token = issue_code(session, wave=wave, version=version, kind="token", site=site)
+                    click.echo(f"{site.code}\t-\ttoken\t{format_code(token.code)}")

@@ -1,0 +1,34 @@
+"""Error pages: a clear message, never a stack trace, never a 500 for bad input."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+__all__ = ["register_error_handlers"]
+
+_MESSAGES = {
+    400: "Something in the request was not right. Go back and try again.",
+    403: "You do not have permission to see this page.",
+    404: "We could not find that page. Check the address, or go back to the start.",
+    405: "That action is not allowed here.",
+    413: "The upload is too large. Files can be at most {limit} MB.",
+    429: "Too many attempts. Wait a few minutes and try again.",
+    500: "Something went wrong on our side. Your earlier answers are saved; try again.",
+    503: "The service is busy. Wait a moment and try again; nothing you sent was lost.",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render every HTTP error with the site's page (or JSON for API clients)."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[object, int]:
+        code = error.code or 500
+        limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        message = _MESSAGES.get(code, error.description or "Error").format(limit=limit)
+        if request.path.startswith(("/api/", "/openrosa/")) or request.accept_mimetypes.best == (
+            "application/json"
+        ):
+            return {"error": message, "status": code}, code
+        return render_template("error.html", code=code, message=message), code
