@@ -57,6 +57,7 @@ _OPTIONAL_BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
     ("webapp.take", None),
     ("webapp.admin", "/admin"),
     ("webapp.school", "/school"),
+    ("webapp.results", "/results"),
     ("webapp.field", "/field"),
     ("webapp.coding", "/coding"),
     ("webapp.api", "/api"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 23:58:32.205916
+Create Date: 2026-11-24 00:03:42.648379
 """
 
 from __future__ import annotations
