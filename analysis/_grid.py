@@ -102,9 +102,7 @@ def summarised_items(responses: pd.DataFrame, items: Sequence[ItemSpec]) -> list
     return chosen
 
 
-def item_flags(
-    responses: pd.DataFrame, items: Sequence[ItemSpec]
-) -> tuple[BoolArray, BoolArray]:
+def item_flags(responses: pd.DataFrame, items: Sequence[ItemSpec]) -> tuple[BoolArray, BoolArray]:
     """Answered and positive flags, shape (items, respondents)."""
     answered = np.zeros((len(items), len(responses)), dtype=bool)
     positive = np.zeros_like(answered)

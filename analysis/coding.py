@@ -69,9 +69,9 @@ def _factorize(values: pd.Series) -> tuple[IntArray, list[str | None]]:
     return codes, [choice_name(u) for u in uniques]
 
 
-def _lookup(codes: IntArray, table: Sequence[object], fill: object, dtype: type) -> npt.NDArray[
-    np.generic
-]:
+def _lookup(
+    codes: IntArray, table: Sequence[object], fill: object, dtype: type
+) -> npt.NDArray[np.generic]:
     # One extra slot at the end: code -1 (missing) reads it.
     lut: npt.NDArray[np.generic] = np.array([*table, fill], dtype=dtype)
     return lut[codes]
@@ -181,7 +181,8 @@ def item_scores(values: pd.Series, item: ItemSpec) -> FloatArray:
     else:
         codes, names = _factorize(values)
         lut = [
-            item.scores.get(name, math.nan) if name is not None and name not in item.missing
+            item.scores.get(name, math.nan)
+            if name is not None and name not in item.missing
             else math.nan
             for name in names
         ]

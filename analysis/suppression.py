@@ -72,9 +72,7 @@ def check_k(k: int) -> int:
 
 
 def _float(frame: pd.DataFrame, column: str) -> FloatArray:
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _group_ids(frame: pd.DataFrame, keys: list[str]) -> IntArray:
