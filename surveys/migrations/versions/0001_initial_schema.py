@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 00:03:42.648379
+Create Date: 2026-11-24 00:07:44.262955
 """
 
 from __future__ import annotations
@@ -40,6 +40,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_instrument_versions")),
         sa.UniqueConstraint(
             "instrument_id", "version", name=op.f("uq_instrument_versions_instrument_id")
+        ),
+    )
+    op.create_table(
+        "population_margins",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("area", sa.String(length=40), nullable=False),
+        sa.Column("variable", sa.String(length=120), nullable=False),
+        sa.Column("category", sa.String(length=120), nullable=False),
+        sa.Column("proportion", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_population_margins_community_id_communities"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_population_margins")),
+        sa.UniqueConstraint(
+            "community_id",
+            "area",
+            "variable",
+            "category",
+            name=op.f("uq_population_margins_community_id"),
         ),
     )
     op.create_table(
@@ -245,6 +267,7 @@ def downgrade() -> None:
     op.drop_table("waves")
     op.drop_table("users")
     op.drop_table("sites")
+    op.drop_table("population_margins")
     op.drop_table("instrument_versions")
     op.drop_table("communities")
     # ### end Alembic commands ###
