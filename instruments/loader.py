@@ -387,10 +387,10 @@ class _Builder:
                 list_name=list_name,
                 name=name,
             )
-        start, end, step = 0.0, 10.0, 1.0
+        start, end, step = 1.0, 10.0, 1.0  # ODK's defaults
         if item_type == "range":
             try:
-                start = float(params.get("start", 0))
+                start = float(params.get("start", 1))
                 end = float(params.get("end", 10))
                 step = float(params.get("step", 1))
             except ValueError as err:

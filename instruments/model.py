@@ -89,7 +89,7 @@ class Item:
     #: Names of the enclosing groups, outermost first.
     groups: tuple[str, ...] = ()
     #: range parameters.
-    range_start: float = 0.0
+    range_start: float = 1.0
     range_end: float = 10.0
     range_step: float = 1.0
     # --- analysis metadata (extra XLSForm columns) ---

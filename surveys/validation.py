@@ -292,6 +292,7 @@ def validate_answers(
         Report names in ``raw`` that are not items (imports and the API); pages ignore them.
     """
     errors: list[AnswerError] = []
+    unparsed: set[str] = set()
     merged: dict[str, Any] = dict(existing or {})
     for name, value in raw.items():
         if not instrument.has_item(name):
@@ -306,6 +307,7 @@ def validate_answers(
         except _Invalid as bad:
             errors.append(AnswerError(name, bad.problem, bad.value, bad.params))
             merged.pop(name, None)
+            unparsed.add(name)
     checked = set(only) if only is not None else None
     values = expression_values(instrument, merged)
     relevance = relevant_items(instrument, merged, today=today)
@@ -324,7 +326,9 @@ def validate_answers(
             merged[name] = _calculated(result)
             values[name] = merged[name]
             continue
-        if not item.answerable or (checked is not None and name not in checked):
+        if not item.answerable or name in unparsed:
+            continue
+        if checked is not None and name not in checked:
             continue
         value = merged.get(name)
         if value is None:
@@ -332,7 +336,7 @@ def validate_answers(
             if check_required and item.required:
                 errors.append(AnswerError(name, Problem.REQUIRED, None, {}))
             continue
-        if item.constraint and not any(e.item == name for e in errors):
+        if item.constraint:
             current = values.get(name)
             try:
                 passed = compile_expression(item.constraint).is_true(

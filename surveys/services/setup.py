@@ -169,10 +169,10 @@ def create_wave(
         previous=previous_wave,
         retention_days=retention_days,
     )
+    session.add(wave)
     for instrument_id in dict.fromkeys(instrument_ids):
         version = latest_instrument_version(session, instrument_id)
         wave.instruments.append(WaveInstrument(instrument_version=version))
-    session.add(wave)
     session.flush()
     return wave
 

@@ -1,0 +1,229 @@
+"""Models, migrations and the SQLite settings, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session
+
+from surveys.db import database_url, make_engine, make_sessionmaker, migrate
+from surveys.errors import Conflict, NotFound, RowErrors, ServiceError
+from surveys.models import Base, Community, InstrumentVersion, Response, Wave
+from surveys.services import (
+    create_wave,
+    get_wave,
+    import_sites,
+    latest_instrument_version,
+    parse_sites_csv,
+    register_instrument,
+    store_response,
+)
+from surveys.services.setup import verify_password
+from instruments import load_builtin
+
+
+def test_database_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PLACEVOICE_DATABASE_URL", raising=False)
+    assert database_url() == "sqlite:///placevoice.db"
+    monkeypatch.setenv("PLACEVOICE_DATABASE_URL", "postgres://u:p@h/db")
+    assert database_url() == "postgresql+psycopg://u:p@h/db"
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_migrations_create_every_table(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_migrating_twice_is_harmless(engine: Engine) -> None:
+    first = migrate(engine)
+    assert first and migrate(engine) == first
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_concurrent_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> None:
+    """Read-then-write transactions from many threads: no 'database is locked', no lost rows."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate(engine)
+    factory = make_sessionmaker(engine)
+    with factory() as s:
+        s.add(Community(slug="c", name="C"))
+        s.commit()
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(15):
+                with factory() as s:
+                    community = s.scalars(select(Community)).one()  # read first...
+                    s.add(Wave(community_id=community.id, name=f"w{n}-{i}"))  # ...then write
+                    s.commit()
+        except BaseException as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with factory() as s:
+        assert s.scalar(select(func.count(Wave.id))) == 8 * 15
+    engine.dispose()
+
+
+def test_instrument_versions_are_kept_and_changes_need_a_new_version(
+    session: Session, community: Community
+) -> None:
+    pupil = load_builtin("pupil_perception")
+    row = register_instrument(session, pupil)
+    assert register_instrument(session, pupil).id == row.id  # idempotent
+    changed = type(pupil)(**{**pupil.__dict__, "source_bytes": pupil.source_bytes + b"\n"})
+    with pytest.raises(ServiceError, match="give the changed form a new version"):
+        register_instrument(session, changed)
+    assert latest_instrument_version(session, "pupil_perception").id == row.id
+    with pytest.raises(NotFound):
+        latest_instrument_version(session, "nope")
+
+
+def test_waves_link_instruments_and_previous(session: Session, community: Community) -> None:
+    first = create_wave(
+        session, community=community, name="Spring 2026", instrument_ids=["pupil_perception"]
+    )
+    second = create_wave(
+        session,
+        community=community,
+        name="Spring 2027",
+        instrument_ids=["pupil_perception", "resident_baseline"],
+        previous="Spring 2026",
+    )
+    session.commit()
+    assert second.previous_id == first.id
+    assert {wi.instrument_version.instrument_id for wi in second.instruments} == {
+        "pupil_perception",
+        "resident_baseline",
+    }
+    assert get_wave(session, community, "Spring 2027").id == second.id
+    with pytest.raises(ServiceError, match="already exists"):
+        create_wave(session, community=community, name="Spring 2027", instrument_ids=[])
+    with pytest.raises(NotFound, match="no wave called 'Autumn'"):
+        create_wave(session, community=community, name="X", instrument_ids=[], previous="Autumn")
+
+
+def test_sites_csv_reports_every_bad_row_and_stores_nothing(
+    session: Session, community: Community
+) -> None:
+    data = (
+        "site_id,name,kind,postcodes,population\n"
+        "S1,Brook Lane Primary,school,,240\n"
+        "S1,Duplicate,school,,\n"
+        ",No id,area,E8 1,\n"
+        "A1,Hollins,estate,,\n"
+        "A2,Marsh,area,e8 2 e8 3,lots\n"
+    ).encode()
+    with pytest.raises(RowErrors) as err:
+        parse_sites_csv(data, source="sites.csv")
+    assert err.value.problems == [
+        "sites.csv: row 3, column site_id: 'S1' appears twice",
+        "sites.csv: row 4, column site_id: is empty",
+        "sites.csv: row 5, column kind: 'estate' must be school or area",
+        "sites.csv: row 6, column population: 'lots' is not a whole number",
+    ]
+    with pytest.raises(ServiceError, match="row 1: missing column"):
+        parse_sites_csv(b"id,name\n1,x\n")
+    rows = parse_sites_csv(
+        b"\xef\xbb\xbfsite_id,name,kind,postcodes\nS1,Brook,school,\nA1,Marsh,area,e8 2  E8 3\n"
+    )
+    assert import_sites(session, community, rows) == (2, 0)
+    assert import_sites(session, community, rows) == (0, 2)
+    session.commit()
+    area = next(s for s in community.sites if s.code == "A1")
+    assert area.postcodes == "E8 2 E8 3"
+
+
+def test_store_response_is_idempotent_and_refuses_conflicts(
+    session: Session,
+    community: Community,
+    make_wave,
+    make_site,  # type: ignore[no-untyped-def]
+) -> None:
+    wave = make_wave()
+    site = make_site("S1")
+    version = session.scalar(
+        select(InstrumentVersion).where(InstrumentVersion.instrument_id == "pupil_perception")
+    )
+    assert version is not None
+    rid = str(uuid.uuid4())
+    instrument = load_builtin("pupil_perception")
+    item = next(i for i in instrument.answerable_items if i.type == "select_one")
+    answers = {item.name: item.choices[0].name}
+    first = store_response(
+        session,
+        response_id=rid,
+        wave=wave,
+        version=version,
+        channel="import",
+        answers=answers,
+        site=site,
+    )
+    assert first.created and first.response is not None
+    again = store_response(
+        session,
+        response_id=rid,
+        wave=wave,
+        version=version,
+        channel="import",
+        answers=answers,
+        site=site,
+    )
+    assert not again.created
+    with pytest.raises(Conflict, match="different answers"):
+        store_response(
+            session,
+            response_id=rid,
+            wave=wave,
+            version=version,
+            channel="import",
+            answers={item.name: item.choices[1].name},
+            site=site,
+        )
+    bad = store_response(
+        session,
+        response_id=str(uuid.uuid4()),
+        wave=wave,
+        version=version,
+        channel="import",
+        answers={item.name: "not-a-choice"},
+        site=site,
+    )
+    assert bad.response is None and not bad.validated.ok
+    session.commit()
+    assert session.scalar(select(func.count(Response.id))) == 1
+    stored = session.get(Response, rid)
+    assert stored is not None and stored.instrument_version_id == version.id
+    with pytest.raises(ValueError):
+        store_response(
+            session, response_id="not-a-uuid", wave=wave, version=version, channel="web", answers={}
+        )
+
+
+def test_passwords_are_argon2id(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("admin", password="a long pass phrase")
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user, "a long pass phrase")
+    assert not verify_password(user, "wrong")
+    user.password_hash = "garbage"
+    assert not verify_password(user, "a long pass phrase")
