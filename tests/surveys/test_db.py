@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
+from instruments import load_builtin
 from surveys.db import database_url, make_engine, make_sessionmaker, migrate
 from surveys.errors import Conflict, NotFound, RowErrors, ServiceError
 from surveys.models import Base, Community, InstrumentVersion, Response, Wave
@@ -23,7 +24,6 @@ from surveys.services import (
     store_response,
 )
 from surveys.services.setup import verify_password
-from instruments import load_builtin
 
 
 def test_database_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +71,7 @@ def test_concurrent_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> N
                     community = s.scalars(select(Community)).one()  # read first...
                     s.add(Wave(community_id=community.id, name=f"w{n}-{i}"))  # ...then write
                     s.commit()
-        except BaseException as err:  # noqa: BLE001 - collected and asserted below
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
@@ -127,13 +127,13 @@ def test_sites_csv_reports_every_bad_row_and_stores_nothing(
     session: Session, community: Community
 ) -> None:
     data = (
-        "site_id,name,kind,postcodes,population\n"
-        "S1,Brook Lane Primary,school,,240\n"
-        "S1,Duplicate,school,,\n"
-        ",No id,area,E8 1,\n"
-        "A1,Hollins,estate,,\n"
-        "A2,Marsh,area,e8 2 e8 3,lots\n"
-    ).encode()
+        b"site_id,name,kind,postcodes,population\n"
+        b"S1,Brook Lane Primary,school,,240\n"
+        b"S1,Duplicate,school,,\n"
+        b",No id,area,E8 1,\n"
+        b"A1,Hollins,estate,,\n"
+        b"A2,Marsh,area,e8 2 e8 3,lots\n"
+    )
     with pytest.raises(RowErrors) as err:
         parse_sites_csv(data, source="sites.csv")
     assert err.value.problems == [
