@@ -302,3 +302,4 @@ class AuditEntry(Base):
     #: Non-identifying details (counts, formats); never answers or personal data.
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 from surveys.data_models import *  # noqa: E402,F403
+from surveys.field_models import *  # noqa: E402,F403

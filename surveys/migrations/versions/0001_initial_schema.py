@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 00:07:44.262955
+Create Date: 2026-11-24 00:09:56.650512
 """
 
 from __future__ import annotations
@@ -43,6 +43,19 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "rate_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bucket", sa.String(length=20), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_events")),
+    )
+    with op.batch_alter_table("rate_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_rate_events_bucket_key_at", ["bucket", "key_hash", "at"], unique=False
+        )
+
+    op.create_table(
         "population_margins",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("community_id", sa.Integer(), nullable=False),
@@ -63,6 +76,18 @@ def upgrade() -> None:
             "category",
             name=op.f("uq_population_margins_community_id"),
         ),
+    )
+    op.create_table(
+        "research_settings",
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("count_submitted", sa.Boolean(), nullable=False),
+        sa.Column("double_code_percent", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_research_settings_community_id_communities"),
+        ),
+        sa.PrimaryKeyConstraint("community_id", name=op.f("pk_research_settings")),
     )
     op.create_table(
         "sites",
@@ -138,6 +163,100 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_classes_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_classes")),
         sa.UniqueConstraint("site_id", "name", name=op.f("uq_classes_site_id")),
+    )
+    op.create_table(
+        "consent_records",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("wave_id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=True),
+        sa.Column("instrument_version_id", sa.Integer(), nullable=False),
+        sa.Column("researcher_id", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("consent", sa.Boolean(), nullable=False),
+        sa.Column("respondent_under16", sa.Boolean(), nullable=True),
+        sa.Column("parent_consent", sa.Boolean(), nullable=True),
+        sa.Column("response_id", sa.String(length=36), nullable=True),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["instrument_version_id"],
+            ["instrument_versions.id"],
+            name=op.f("fk_consent_records_instrument_version_id_instrument_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["researcher_id"], ["users.id"], name=op.f("fk_consent_records_researcher_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["sites.id"], name=op.f("fk_consent_records_site_id_sites")
+        ),
+        sa.ForeignKeyConstraint(
+            ["wave_id"], ["waves.id"], name=op.f("fk_consent_records_wave_id_waves")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_records")),
+    )
+    with op.batch_alter_table("consent_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_consent_records_response_id"), ["response_id"], unique=False
+        )
+
+    op.create_table(
+        "researcher_assignments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("wave_id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=80), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["site_id"],
+            ["sites.id"],
+            name=op.f("fk_researcher_assignments_site_id_sites"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_researcher_assignments_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["wave_id"],
+            ["waves.id"],
+            name=op.f("fk_researcher_assignments_wave_id_waves"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_researcher_assignments")),
+        sa.UniqueConstraint(
+            "user_id",
+            "wave_id",
+            "site_id",
+            "instrument_id",
+            name=op.f("uq_researcher_assignments_user_id"),
+        ),
+    )
+    with op.batch_alter_table("researcher_assignments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_researcher_assignments_user_id"), ["user_id"], unique=False
+        )
+
+    op.create_table(
+        "themes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("example", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name=op.f("fk_themes_community_id_communities")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_themes_created_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_themes")),
+        sa.UniqueConstraint("community_id", "name", name=op.f("uq_themes_community_id")),
     )
     op.create_table(
         "user_sites",
@@ -246,11 +365,116 @@ def upgrade() -> None:
         batch_op.create_index("ix_responses_site", ["site_id"], unique=False)
         batch_op.create_index("ix_responses_wave_status", ["wave_id", "status"], unique=False)
 
+    op.create_table(
+        "coded_units",
+        sa.Column("coder_id", sa.Integer(), nullable=False),
+        sa.Column("response_id", sa.String(length=36), nullable=False),
+        sa.Column("item", sa.String(length=80), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["coder_id"], ["users.id"], name=op.f("fk_coded_units_coder_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["responses.id"],
+            name=op.f("fk_coded_units_response_id_responses"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("coder_id", "response_id", "item", name=op.f("pk_coded_units")),
+    )
+    op.create_table(
+        "codings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("coder_id", sa.Integer(), nullable=False),
+        sa.Column("response_id", sa.String(length=36), nullable=False),
+        sa.Column("item", sa.String(length=80), nullable=False),
+        sa.Column("theme_id", sa.Integer(), nullable=False),
+        sa.Column("start", sa.Integer(), nullable=True),
+        sa.Column("end", sa.Integer(), nullable=True),
+        sa.Column("reconciled", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["coder_id"], ["users.id"], name=op.f("fk_codings_coder_id_users")),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["responses.id"],
+            name=op.f("fk_codings_response_id_responses"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["theme_id"], ["themes.id"], name=op.f("fk_codings_theme_id_themes"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_codings")),
+    )
+    with op.batch_alter_table("codings", schema=None) as batch_op:
+        batch_op.create_index("ix_codings_unit", ["response_id", "item"], unique=False)
+
+    op.create_table(
+        "field_interviews",
+        sa.Column("response_id", sa.String(length=36), nullable=False),
+        sa.Column("device_id", sa.String(length=64), nullable=False),
+        sa.Column("client_saved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("flagged", sa.Boolean(), nullable=False),
+        sa.Column("flag_note", sa.Text(), nullable=False),
+        sa.Column("reviewer_id", sa.Integer(), nullable=True),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["responses.id"],
+            name=op.f("fk_field_interviews_response_id_responses"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"], ["users.id"], name=op.f("fk_field_interviews_reviewer_id_users")
+        ),
+        sa.PrimaryKeyConstraint("response_id", name=op.f("pk_field_interviews")),
+    )
+    op.create_table(
+        "quote_approvals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("response_id", sa.String(length=36), nullable=False),
+        sa.Column("item", sa.String(length=80), nullable=False),
+        sa.Column("theme_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("flags_found", sa.Integer(), nullable=False),
+        sa.Column("approved_by", sa.Integer(), nullable=False),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["approved_by"], ["users.id"], name=op.f("fk_quote_approvals_approved_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["responses.id"],
+            name=op.f("fk_quote_approvals_response_id_responses"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["theme_id"],
+            ["themes.id"],
+            name=op.f("fk_quote_approvals_theme_id_themes"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quote_approvals")),
+    )
+    with op.batch_alter_table("quote_approvals", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_quote_approvals_response_id"), ["response_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("quote_approvals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quote_approvals_response_id"))
+
+    op.drop_table("quote_approvals")
+    op.drop_table("field_interviews")
+    with op.batch_alter_table("codings", schema=None) as batch_op:
+        batch_op.drop_index("ix_codings_unit")
+
+    op.drop_table("codings")
+    op.drop_table("coded_units")
     with op.batch_alter_table("responses", schema=None) as batch_op:
         batch_op.drop_index("ix_responses_wave_status")
         batch_op.drop_index("ix_responses_site")
@@ -262,12 +486,26 @@ def downgrade() -> None:
     op.drop_table("access_codes")
     op.drop_table("wave_instruments")
     op.drop_table("user_sites")
+    op.drop_table("themes")
+    with op.batch_alter_table("researcher_assignments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_researcher_assignments_user_id"))
+
+    op.drop_table("researcher_assignments")
+    with op.batch_alter_table("consent_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consent_records_response_id"))
+
+    op.drop_table("consent_records")
     op.drop_table("classes")
     op.drop_table("audit_log")
     op.drop_table("waves")
     op.drop_table("users")
     op.drop_table("sites")
+    op.drop_table("research_settings")
     op.drop_table("population_margins")
+    with op.batch_alter_table("rate_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_rate_events_bucket_key_at")
+
+    op.drop_table("rate_events")
     op.drop_table("instrument_versions")
     op.drop_table("communities")
     # ### end Alembic commands ###
