@@ -133,8 +133,12 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    """A session on the test database (tests commit explicitly)."""
-    sess = make_sessionmaker(engine)()
+    """A session on the test database (tests commit explicitly).
+
+    Its transactions start DEFERRED so that a test reading through it does not hold the
+    SQLite write lock while the code under test (CLI, app) writes from another connection.
+    """
+    sess = make_sessionmaker(engine.execution_options(sqlite_begin="DEFERRED"))()
     yield sess
     sess.rollback()
     sess.close()
