@@ -303,3 +303,4 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 from surveys.data_models import *  # noqa: E402,F403
 from surveys.field_models import *  # noqa: E402,F403
+from surveys.take_models import *  # noqa: E402,F403

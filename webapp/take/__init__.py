@@ -1,0 +1,8 @@
+"""Taking surveys: pupils with a class code, residents with an area link or a letter token,
+and the teacher's live completion count."""
+
+from flask import Blueprint
+
+bp = Blueprint("take", __name__)
+
+from webapp.take import routes, teacher  # noqa: E402,F401 - registers the views
