@@ -360,7 +360,8 @@ def load_responses(
     )
     kinds = columns["site_kind"]
     columns["area"] = np.where(kinds == "area", columns["site"], None)
-    columns.update(item_columns)
+    # year_group and gender keep their place among the first columns (filled as above).
+    columns.update({k: v for k, v in item_columns.items() if k not in columns})
     return pd.DataFrame(columns)
 
 
