@@ -75,6 +75,9 @@ _UNSUPPORTED: dict[str, str] = {
     "hidden": "hidden questions are not supported; use calculate",
 }
 
+#: Choice-sheet columns with a meaning of their own; the rest become Choice.attributes.
+_CHOICE_COLUMNS = frozenset({"name", "label", "score", "missing", "media", "image", "audio"})
+
 _LANG = re.compile(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)\s*$")
 _FORM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
 _PARENT_REF = re.compile(r"\.\./([A-Za-z_][\w.-]*)")
@@ -435,16 +438,6 @@ class _Builder:
             report=self.flag(node, "report", True, row),
             source=str(node.get("source", "")).strip(),
         )
-        if item.choice_filter:
-            raise InstrumentError(
-                Message.UNSUPPORTED_TYPE,
-                source=self.source,
-                row=row,
-                type=f"{item.type} with choice_filter",
-                name=name,
-                why="cascading selects (choice_filter) are not supported;"
-                " use separate questions with relevant",
-            )
         self.check_expressions(item)
         return item
 
@@ -465,7 +458,18 @@ class _Builder:
                     list_name=list_name,
                 ) from err
         missing = str(node.get("missing", "")).strip().lower() in _YES
-        return Choice(name=name, labels=self.texts(node.get("label")), score=score, missing=missing)
+        attributes = {
+            str(key): str(value)
+            for key, value in node.items()
+            if key not in _CHOICE_COLUMNS and isinstance(value, str | int | float)
+        }
+        return Choice(
+            name=name,
+            labels=self.texts(node.get("label")),
+            score=score,
+            missing=missing,
+            attributes=attributes,
+        )
 
     def check_expressions(self, item: Item) -> None:
         from instruments.expressions import ExpressionError, compile_expression

@@ -57,6 +57,8 @@ class Choice:
     score: float | None = None
     #: True for an option that counts as no answer ("prefer not to say", "don't know").
     missing: bool = False
+    #: Other columns of the choices sheet (used by ``choice_filter`` expressions).
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
     def label(self, language: str, fallback: str = DEFAULT_LANGUAGE) -> str:
         """The option text in ``language``, else the fallback language, else the name."""

@@ -20,12 +20,13 @@ from enum import Enum
 from typing import Any
 
 from instruments.expressions import ExpressionError, compile_expression
-from instruments.model import Instrument, Item
+from instruments.model import Choice, Instrument, Item
 
 __all__ = [
     "AnswerError",
     "Problem",
     "Validated",
+    "available_choices",
     "expression_values",
     "parse_answer",
     "relevant_items",
@@ -213,6 +214,34 @@ def _date(raw: object) -> dt.date:
         raise _Invalid(Problem.NOT_DATE, raw) from None
 
 
+def available_choices(
+    instrument: Instrument,
+    item: Item,
+    answers: Mapping[str, Any],
+    *,
+    today: dt.date | None = None,
+) -> tuple[Choice, ...]:
+    """The choices ``item`` offers given the other answers (its ``choice_filter``).
+
+    The filter is evaluated once per choice with the choice's columns (``name``, ``label``
+    and any extra column of the choices sheet) as the current node, as ODK Collect does.
+    """
+    if not item.choice_filter:
+        return item.choices
+    expression = compile_expression(item.choice_filter)
+    values = expression_values(instrument, answers)
+    language = instrument.default_language
+    return tuple(
+        choice
+        for choice in item.choices
+        if expression.is_true(
+            values,
+            current={"name": choice.name, "label": choice.label(language), **choice.attributes},
+            today=today,
+        )
+    )
+
+
 def expression_values(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, object]:
     """Stored answers as the expression engine takes them (tuples, dates)."""
     values: dict[str, object] = {}
@@ -336,6 +365,20 @@ def validate_answers(
             if check_required and item.required:
                 errors.append(AnswerError(name, Problem.REQUIRED, None, {}))
             continue
+        if item.choice_filter:
+            offered = {c.name for c in available_choices(instrument, item, merged, today=today)}
+            chosen = value if isinstance(value, list) else [value]
+            refused = [str(v) for v in chosen if v not in offered]
+            if refused:
+                errors.append(
+                    AnswerError(
+                        name,
+                        Problem.NOT_A_CHOICE,
+                        refused[0],
+                        {"choices": ", ".join(sorted(offered)) or "none for these answers"},
+                    )
+                )
+                continue
         if item.constraint:
             current = values.get(name)
             try:

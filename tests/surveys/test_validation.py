@@ -153,3 +153,37 @@ def test_unknown_items_are_reported_only_when_strict(inst: Instrument) -> None:
 def test_over_long_text_is_refused(inst: Instrument) -> None:
     result = validate_answers(inst, {**good(), "sport_kind": "x" * 5000}, today=dt.date(2027, 3, 1))
     assert [e.problem for e in result.errors] == [Problem.TOO_LONG]
+
+
+CASCADE = b"""
+| survey |
+| | type | name | label | choice_filter |
+| | select_one region | region | Region | |
+| | select_one town | town | Town | region = ${region} |
+| choices |
+| | list_name | name | label | region |
+| | region | north | North | |
+| | region | south | South | |
+| | town | wallsend | Wallsend | north |
+| | town | tynemouth | Tynemouth | north |
+| | town | hackney | Hackney | south |
+| settings |
+| | form_id | version |
+| | cascade | 1 |
+"""
+
+
+def test_choice_filter_limits_the_choices_offered_and_accepted() -> None:
+    from surveys.validation import available_choices
+
+    inst = load_instrument(CASCADE, file_type=".md")
+    town = inst.item("town")
+    assert town.choice("wallsend").attributes == {"region": "north"}
+    offered = available_choices(inst, town, {"region": "north"})
+    assert [c.name for c in offered] == ["wallsend", "tynemouth"]
+    assert validate_answers(inst, {"region": "south", "town": "hackney"}).ok
+    result = validate_answers(inst, {"region": "south", "town": "wallsend"})
+    assert [(e.item, e.problem, e.value) for e in result.errors] == [
+        ("town", Problem.NOT_A_CHOICE, "wallsend")
+    ]
+    assert "hackney" in result.errors[0].text()
