@@ -1,0 +1,171 @@
+"""``placevoice demo``: build the demo community, generate its packs, serve the app."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.engine import make_url
+
+from webapp.cli.common import db_option, fail, open_db, session_for
+from webapp.demo import CURRENT_WAVE, DEFAULT_SEED, DemoError, DemoResult, build_demo
+from webapp.demo.summary import DemoSummary
+
+#: Folder next to the database file that the demo's packs are written to.
+PACKS_DIR = "demo-packs"
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to ``cli``."""
+    cli.add_command(demo)
+
+
+@click.command()
+@db_option
+@click.option("--no-serve", is_flag=True, help="Stop after building the demo data.")
+@click.option(
+    "--packs/--no-packs",
+    default=None,
+    help="Generate the feedback packs (default: yes when serving, no with --no-serve).",
+)
+@click.option(
+    "--seed",
+    default=DEFAULT_SEED,
+    show_default=True,
+    type=int,
+    help="Random seed: the same seed builds the same answers.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(
+    db_url: str | None, no_serve: bool, packs: bool | None, seed: int, host: str, port: int
+) -> None:
+    """Build a realistic demo community, generate its packs, then serve the app.
+
+    The demo is built once per database: run again, it reuses what is there. The
+    database defaults to placevoice.db in this folder; packs go to demo-packs/ beside it.
+    """
+    started = time.perf_counter()
+    engine = open_db(db_url, create=True)
+    url = engine.url.render_as_string(hide_password=False)
+    click.echo(f"database: {engine.url.render_as_string()}")
+
+    def step(label: str) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"  building {label}...", err=True)
+
+    try:
+        with session_for(engine) as session:
+            result = build_demo(session, seed=seed, on_step=step)
+    except DemoError as err:
+        engine.dispose()
+        fail(str(err))
+        return
+    engine.dispose()
+    elapsed = time.perf_counter() - started
+    _report(result, elapsed=elapsed, seed=seed, host=host, port=port)
+    if packs if packs is not None else not no_serve:
+        _packs(url, result.built)
+    elif no_serve:
+        click.echo(
+            f"\nPacks: not generated (add --packs, or run: placevoice packs"
+            f" --wave '{CURRENT_WAVE.name}' --out {_packs_dir(url)})"
+        )
+    if no_serve:
+        return
+    from webapp.cli.serve import run_server
+
+    click.echo(f"\nplacevoice demo serving on http://{host}:{port}/ (Ctrl+C stops it)")
+    run_server(
+        db_url=url,
+        host=host,
+        port=port,
+        workers=2,
+        threads=4,
+        secret_key=secrets.token_urlsafe(48),
+    )
+
+
+def _report(result: DemoResult, *, elapsed: float, seed: int, host: str, port: int) -> None:
+    summary = result.summary
+    if result.built:
+        click.echo(f"{summary.community}: demo built in {elapsed:.1f} s (seed {seed})")
+    else:
+        built = f"seed {result.seed}" if result.seed is not None else "an earlier run"
+        click.echo(f"{summary.community}: demo already built ({built}); nothing added")
+        if result.seed is not None and result.seed != seed:
+            click.echo(
+                f"  (--seed {seed} was not used: build into a new database to use another seed)"
+            )
+    click.echo(
+        f"  {summary.schools} schools, {summary.classes} classes, {summary.areas} areas;"
+        f" {summary.codes_issued} access codes for {CURRENT_WAVE.name}"
+    )
+    for wave, status in summary.waves:
+        click.echo(f"  {wave} ({status}): {_wave_line(summary, wave)}")
+    base = f"http://{host}:{port}"
+    click.echo(f"\nStaff sign in at {base}/login, password '{summary.password}' (demo only):")
+    width = max((len(email) for email, _, _ in summary.logins), default=0)
+    for email, role, sites in summary.logins:
+        click.echo(f"  {email:<{width}}  {role}{'  ' + sites if sites else ''}")
+    if summary.class_codes:
+        click.echo(f"\nPupils start at {base}/start with a class code, e.g.:")
+        for school, name, code in summary.class_codes:
+            click.echo(f"  {code}  {school}, class {name}")
+        click.echo(f"Teachers see live counts at {base}/teacher with PIN {summary.pin}")
+    if summary.area_codes:
+        click.echo("Residents' area links:")
+        for area, code in summary.area_codes:
+            click.echo(f"  {code}  {area}")
+
+
+def _wave_line(summary: DemoSummary, wave: str) -> str:
+    parts = [f"{summary.completed(wave=wave, instrument='pupil_perception'):,} pupil responses"]
+    drafts = summary.count(wave=wave, status="draft")
+    if drafts:
+        parts[0] += f" (+{drafts} drafts in progress)"
+    parts.append(
+        f"{summary.completed(wave=wave, instrument='resident_baseline'):,} resident responses"
+    )
+    interviews = summary.count(wave=wave, instrument="peer_interview")
+    if interviews:
+        approved = summary.count(wave=wave, instrument="peer_interview", status="approved")
+        parts.append(
+            f"{interviews} peer interviews ({approved} approved,"
+            f" {interviews - approved} awaiting review)"
+        )
+    return ", ".join(parts)
+
+
+def _packs_dir(url: str) -> Path:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database)).resolve().parent / PACKS_DIR
+    return Path.cwd() / PACKS_DIR
+
+
+def _packs(url: str, built: bool) -> None:
+    out = _packs_dir(url)
+    if not built and out.is_dir() and any(out.glob("*.pdf")):
+        click.echo(f"\nPacks: already in {out}")
+        return
+    try:
+        from exports.packs import generate_packs
+    except (ImportError, AttributeError):
+        click.echo("\nPacks: not available in this version; skipped")
+        return
+    started = time.perf_counter()
+    click.echo(f"\nGenerating packs for {CURRENT_WAVE.name} into {out} ...")
+    try:
+        result: Any = generate_packs(db_url=url, wave=CURRENT_WAVE.name, out_dir=out, jobs=2)
+    except Exception as err:  # the demo is usable without its packs
+        click.echo(f"Packs: could not be generated ({err}); the app still works", err=True)
+        return
+    written = len(getattr(result, "written", []) or [])
+    failed = len(getattr(result, "failed", []) or [])
+    line = f"Packs: {written} written in {time.perf_counter() - started:.1f} s"
+    click.echo(line + (f", {failed} failed" if failed else ""))
