@@ -304,3 +304,4 @@ class AuditEntry(Base):
 from surveys.data_models import *  # noqa: E402,F403
 from surveys.field_models import *  # noqa: E402,F403
 from surveys.take_models import *  # noqa: E402,F403
+import surveys.privacy  # noqa: E402,F401

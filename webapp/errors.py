@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 __all__ = ["register_error_handlers"]
@@ -32,3 +33,28 @@ def register_error_handlers(app: Flask) -> None:
         ):
             return {"error": message, "status": code}, code
         return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(OperationalError)  # type: ignore[type-var]
+    def _database_unavailable(_error: OperationalError) -> tuple[object, int, dict[str, str]]:
+        # The database is briefly unavailable (locked, restarting, connection lost): the
+        # request's transaction was rolled back, so nothing was half-stored; retry later.
+        from webapp.database import db_session
+
+        try:
+            db_session().rollback()
+        except Exception:  # noqa: S110 - the connection may already be gone
+            pass
+        app.logger.warning("database unavailable: %s", type(_error.orig).__name__)
+        headers = {"Retry-After": "5"}
+        message = _MESSAGES[503]
+        if request.path.startswith(("/api/", "/openrosa/")) or request.accept_mimetypes.best == (
+            "application/json"
+        ):
+            return {"error": message, "status": 503, "retry_after": 5}, 503, headers
+        try:
+            page = render_template("error.html", code=503, message=message)
+        except OperationalError:  # the page itself needed the database (signed-in user)
+            page = (
+                f"<!doctype html><title>Service busy</title><h1>Service busy</h1><p>{message}</p>"
+            )
+        return page, 503, headers
