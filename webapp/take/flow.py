@@ -115,7 +115,7 @@ def error_text(error: AnswerError, item: Item, language: str) -> str:
     }
     text = messages.get(error.problem, _("Check this answer"))
     params = {k: v for k, v in error.params.items() if k in ("start", "end")}
-    return text % params if params else text
+    return str(text % params if params else text)
 
 
 def answer_text(item: Item, value: Any, language: str) -> str:

@@ -8,7 +8,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
-class StartForm(FlaskForm):
+class StartForm(FlaskForm):  # type: ignore[misc]
     """A class code or a code from a letter."""
 
     code = StringField(
@@ -16,7 +16,7 @@ class StartForm(FlaskForm):
     )
 
 
-class ResumeForm(FlaskForm):
+class ResumeForm(FlaskForm):  # type: ignore[misc]
     """The code used to start, and the resume word shown on every page."""
 
     code = StringField(
@@ -29,7 +29,7 @@ class ResumeForm(FlaskForm):
     )
 
 
-class TeacherForm(FlaskForm):
+class TeacherForm(FlaskForm):  # type: ignore[misc]
     """A class code and the class's teacher PIN."""
 
     code = StringField(

@@ -55,7 +55,7 @@ Page_ = str | WerkzeugResponse | tuple[str, int]
 
 def problem_message(problem: DraftProblem) -> str:
     """What a respondent reads when a code or draft cannot be used."""
-    return {
+    messages: dict[DraftProblem, str] = {
         DraftProblem.UNKNOWN_CODE: _(
             "We did not recognise that code. Check it with your teacher, or on your letter,"
             " and type it again."
@@ -79,16 +79,19 @@ def problem_message(problem: DraftProblem) -> str:
             " Check both and try again."
         ),
         DraftProblem.NOT_DRAFT: _("These answers have already been sent. Thank you!"),
-    }[problem]
+    }
+    return messages[problem]
 
 
 def limited_message(err: RateLimited) -> str:
     """The rate-limit message, with the wait in minutes."""
     minutes = max(1, (err.retry_after + 59) // 60)
-    return _(
-        "Too many wrong codes have been typed on this network. Wait %(minutes)s minute(s),"
-        " then try again. If your code still does not work, ask your teacher.",
-        minutes=minutes,
+    return str(
+        _(
+            "Too many wrong codes have been typed on this network. Wait %(minutes)s minute(s),"
+            " then try again. If your code still does not work, ask your teacher.",
+            minutes=minutes,
+        )
     )
 
 
@@ -323,7 +326,7 @@ def intro(rid: str) -> Page_:
     return render_template("take/intro.html", next_url=_first_step(ctx), **ctx.common())
 
 
-@csrf.exempt
+@csrf.exempt  # type: ignore[untyped-decorator]
 @bp.route("/s/<rid>/language", methods=["GET", "POST"])
 def language(rid: str) -> Page_:
     """Choose the survey language; also the target of the switch on every page."""
@@ -384,7 +387,7 @@ def _page_view(ctx: Ctx, page: Page, values: dict[str, Any], errors: list[tuple[
     )
 
 
-@csrf.exempt
+@csrf.exempt  # type: ignore[untyped-decorator]
 @bp.route("/s/<rid>/q/<key>", methods=["GET", "POST"])
 def question(rid: str, key: str) -> Page_:
     """One question, or a short group of related statements."""
@@ -418,7 +421,7 @@ def question(rid: str, key: str) -> Page_:
         ctx.lang = use_language(switch)
         target = url_for("take.question", rid=ctx.rid, key=key)
         if request.form.get("return") == "check":
-            target = url_for("take.question", rid=ctx.rid, key=key, **{"return": "check"})
+            target += "?return=check"
         return redirect(target)
     db.commit()
     if not validated.ok:
@@ -469,7 +472,7 @@ def _check_view(ctx: Ctx, errors: list[tuple[str, str]]) -> str:
     answers = ctx.response.answers or {}
     relevance = relevant_items(ctx.instrument, answers)
     pages = ctx.pages()
-    sections = []
+    sections: list[dict[str, Any]] = []
     for page in pages:
         group = ctx.instrument.group(page.group) if page.group else None
         rows = []
@@ -482,13 +485,8 @@ def _check_view(ctx: Ctx, errors: list[tuple[str, str]]) -> str:
                     "name": name,
                     "label": item.label(ctx.language),
                     "answer": answer_text(item, answers.get(name), ctx.language),
-                    "change": url_for(
-                        "take.question",
-                        rid=ctx.rid,
-                        key=page.key,
-                        _anchor=field_id(name),
-                        **{"return": "check"},
-                    ),
+                    "change": url_for("take.question", rid=ctx.rid, key=page.key)
+                    + f"?return=check#{field_id(name)}",
                 }
             )
         heading = group.label(ctx.language) if group else ""
@@ -511,7 +509,7 @@ def _check_view(ctx: Ctx, errors: list[tuple[str, str]]) -> str:
     )
 
 
-@csrf.exempt
+@csrf.exempt  # type: ignore[untyped-decorator]
 @bp.post("/s/<rid>/submit")
 def submit(rid: str) -> Page_:
     """Send the answers: idempotent, so a double click or a retry stores one response."""

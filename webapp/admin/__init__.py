@@ -1,0 +1,7 @@
+"""The core team's set-up screens: waves, sites, classes, codes, response rates."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from webapp.admin import routes  # noqa: E402,F401 - registers the views
