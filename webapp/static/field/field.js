@@ -270,7 +270,7 @@
       pending.forEach(function (r) {
         var li = document.createElement("li");
         var when = new Date(r.saved_at);
-        var text = (r.site_name || "") + ", saved " + when.toLocaleString();
+        var text = (r.site_name || "") + ", saved " + when.toLocaleString("en-GB");
         if (r.state === "conflict") { text += ": needs attention – the server already has a different interview with this id. Export it and give the file to the core team."; li.className = "queue-problem"; }
         else if (r.state === "invalid") { text += ": needs attention – " + (r.message || "the server could not accept it") + ". Export it and give the file to the core team."; li.className = "queue-problem"; }
         else if (r.researcher_id !== cfg.researcherId) { text += ": recorded by another researcher on this phone – they need to sign in to send it."; }
