@@ -1,0 +1,495 @@
+"""The demo community: generic answer simulation, the built database, and `placevoice demo`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+import types
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from instruments import Instrument, load_instrument
+from surveys.data_models import PopulationMargin
+from surveys.db import make_engine, make_sessionmaker
+from surveys.field_models import ConsentRecord, FieldInterview, ResearcherAssignment
+from surveys.models import (
+    AccessCode,
+    Community,
+    InstrumentVersion,
+    Response,
+    SchoolClass,
+    Site,
+    User,
+    Wave,
+)
+from surveys.services import instrument_of, verify_password
+from surveys.services.drafts import check_teacher_pin
+from surveys.validation import validate_answers
+from webapp.demo import (
+    AREAS,
+    CURRENT_WAVE,
+    DEMO_PASSWORD,
+    DEMO_PIN,
+    PREVIOUS_WAVE,
+    SCHOOLS,
+    USERS,
+    build_demo,
+    demo_margins,
+)
+from webapp.demo.answers import Simulator
+from webapp.demo.texts import PII_SNIPPETS
+
+FORM = b"""
+| survey |
+| | type | name | label | relevant | constraint | domain | positive | reverse |
+| | select_one agree | happy | I am happy | | | mood | agree strongly_agree | |
+| | select_one agree | sad | I feel sad | | | mood | disagree strongly_disagree | yes |
+| | select_one often | bullied | Bullied? | | | safety | never | yes |
+| | select_one yn | told | Told someone? | ${bullied} != '' and ${bullied} != 'never' | | safety | yes | |
+| | select_multiple clubs | clubs | Clubs | | not(selected(., 'none') and count-selected(.) > 1) | fun | sport music | |
+| | select_one colour | colour | Favourite colour | | | | | |
+| | text | idea | Your idea | | | | | |
+| choices |
+| | list_name | name | label | score | missing |
+| | agree | strongly_agree | Agree a lot | 5 | |
+| | agree | agree | Agree | 4 | |
+| | agree | not_sure | Not sure | 3 | |
+| | agree | disagree | Disagree | 2 | |
+| | agree | strongly_disagree | Disagree a lot | 1 | |
+| | agree | pnts | Prefer not to say | | yes |
+| | often | never | Never | 1 | |
+| | often | sometimes | Sometimes | 2 | |
+| | often | often | Often | 3 | |
+| | yn | yes | Yes | 1 | |
+| | yn | no | No | 0 | |
+| | clubs | sport | Sport | | |
+| | clubs | music | Music | | |
+| | clubs | none | None of these | | |
+| | colour | red | Red | | |
+| | colour | blue | Blue | | |
+| settings |
+| | form_id | version |
+| | sim_test | 1 |
+"""
+
+
+@pytest.fixture(scope="module")
+def inst() -> Instrument:
+    return load_instrument(FORM, file_type=".md")
+
+
+def _share(rows: list[dict[str, Any]], item: str, positive: set[str]) -> float:
+    answered = [r[item] for r in rows if item in r and r[item] != "pnts"]
+    return sum(a in positive for a in answered) / len(answered)
+
+
+def _simulate(inst: Instrument, level: float, n: int = 2000, seed: int = 1) -> list[dict[str, Any]]:
+    latent = {d: np.full(n, level) for d in ("mood", "safety", "fun")}
+    return Simulator(inst).answers(np.random.default_rng(seed), n, latent=latent)
+
+
+def test_a_higher_latent_score_raises_the_positive_share_of_every_item(inst: Instrument) -> None:
+    low, high = _simulate(inst, -0.8), _simulate(inst, 0.8)
+    for item, positive in (
+        ("happy", {"agree", "strongly_agree"}),
+        ("sad", {"disagree", "strongly_disagree"}),  # reverse-scored: favourable = low
+        ("bullied", {"never"}),  # favourable end has the lowest score
+    ):
+        assert _share(high, item, positive) - _share(low, item, positive) > 0.2, item
+
+
+def test_select_multiple_moves_with_the_latent_score_and_keeps_none_alone(
+    inst: Instrument,
+) -> None:
+    low, high = _simulate(inst, -1.0), _simulate(inst, 1.0)
+
+    def ticked(rows: list[dict[str, Any]]) -> float:
+        return sum(len(set(r.get("clubs", [])) & {"sport", "music"}) for r in rows) / len(rows)
+
+    assert ticked(high) > ticked(low) + 0.2
+    clubs = [r["clubs"] for r in high + low if "clubs" in r]
+    assert any(c == ["none"] for c in clubs)
+    assert all("none" not in c or c == ["none"] for c in clubs)
+
+
+def test_generated_answers_pass_validation_and_respect_relevance(inst: Instrument) -> None:
+    rows = _simulate(inst, 0.0, n=500)
+    for row in rows:
+        checked = validate_answers(inst, row, strict_unknown=True)
+        assert checked.ok and checked.answers == row
+        if row.get("bullied") in (None, "never"):
+            assert "told" not in row
+    assert any("told" in r for r in rows)
+    assert {r.get("colour") for r in rows} >= {"red", "blue"}
+    assert all("idea" not in r for r in rows)  # text without a source is left blank
+
+
+def test_missingness_is_realistic(inst: Instrument) -> None:
+    rows = _simulate(inst, 0.0, n=4000)
+    skipped = sum("happy" not in r for r in rows) / len(rows)
+    prefer_not = sum(r.get("happy") == "pnts" for r in rows) / len(rows)
+    assert 0.02 <= skipped <= 0.10
+    assert 0.002 <= prefer_not <= 0.05
+
+
+def test_fixed_answers_and_text_sources_are_used(inst: Instrument) -> None:
+    n = 4
+    rows = Simulator(inst).answers(
+        np.random.default_rng(3),
+        n,
+        latent={},
+        fixed={"colour": ["red", "blue", None, "red"]},
+        texts={"idea": lambda rng, k: ["more parks"] * k},
+        skip_rate=0.0,
+        breakoff_rate=0.0,
+    )
+    assert [r.get("colour") for r in rows] == ["red", "blue", None, "red"]
+    assert all(r["idea"] == "more parks" for r in rows)
+
+
+def test_the_same_seed_gives_the_same_answers(inst: Instrument) -> None:
+    assert _simulate(inst, 0.2, n=50, seed=9) == _simulate(inst, 0.2, n=50, seed=9)
+    assert _simulate(inst, 0.2, n=50, seed=9) != _simulate(inst, 0.2, n=50, seed=10)
+
+
+def test_the_spec_is_within_the_design_ranges() -> None:
+    assert 14 <= len(SCHOOLS) <= 18
+    years = {c.year_group for s in SCHOOLS for c in s.classes}
+    assert years == set(range(5, 12))
+    for school in SCHOOLS:
+        per_year = Counter(c.year_group for c in school.classes)
+        assert set(per_year.values()) <= {2, 3}, school.name
+        assert all(c.name[:-1] == str(c.year_group) for c in school.classes)
+    assert 4 <= len(AREAS) <= 5
+    assert 550 <= sum(a.residents for a in AREAS) <= 650
+    assert 35 <= sum(a.interviews for a in AREAS) <= 45
+    expected = sum(s.population * s.response_rate for s in SCHOOLS)
+    assert 4200 <= expected <= 4600
+
+
+def test_margins_cover_every_area_and_add_up() -> None:
+    rows = demo_margins()
+    totals: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        totals[(str(row["area"]), str(row["variable"]))] += float(row["proportion"])  # type: ignore[arg-type]
+    assert {a for a, _ in totals} == {a.code for a in AREAS}
+    assert {v for _, v in totals} == {"age_band", "sex"}
+    assert all(abs(t - 1) < 1e-9 for t in totals.values())
+
+
+# --- the built demo (one full build per module) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> str:
+    """A SQLite database holding the full demo (default seed), built once."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(_sqlite_template, path)
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session, session.begin():
+        result = build_demo(session)
+    engine.dispose()
+    assert result.built
+    return url
+
+
+@pytest.fixture
+def demo(demo_url: str) -> Iterator[Session]:
+    engine: Engine = make_engine(demo_url)
+    session = make_sessionmaker(engine)()
+    yield session
+    session.rollback()
+    session.close()
+    engine.dispose()
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A time as naive UTC (SQLite gives naive values back, PostgreSQL aware ones)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _responses(session: Session, instrument: str, wave: str) -> list[Response]:
+    return list(
+        session.scalars(
+            select(Response)
+            .join(Wave, Response.wave_id == Wave.id)
+            .join(InstrumentVersion, Response.instrument_version_id == InstrumentVersion.id)
+            .where(
+                Wave.name == wave,
+                InstrumentVersion.instrument_id == instrument,
+                Response.status.in_(("submitted", "approved")),
+            )
+        )
+    )
+
+
+@pytest.mark.slow
+def test_the_demo_holds_the_designed_counts(demo: Session) -> None:
+    sites = Counter(kind for (kind,) in demo.execute(select(Site.kind)))
+    assert 14 <= sites["school"] <= 18 and 3 <= sites["area"] <= 6
+    assert all(a.postcodes for a in demo.scalars(select(Site).where(Site.kind == "area")))
+    years = set(demo.scalars(select(SchoolClass.year_group)))
+    assert years == set(range(5, 12))
+    waves = {w.name: w for w in demo.scalars(select(Wave))}
+    assert waves[CURRENT_WAVE.name].status == "open"
+    assert waves[PREVIOUS_WAVE.name].status == "closed"
+    assert waves[CURRENT_WAVE.name].previous_id == waves[PREVIOUS_WAVE.name].id
+    for wave in (CURRENT_WAVE.name, PREVIOUS_WAVE.name):
+        assert 4000 <= len(_responses(demo, "pupil_perception", wave)) <= 4800
+        assert 540 <= len(_responses(demo, "resident_baseline", wave)) <= 660
+    interviews = _responses(demo, "peer_interview", CURRENT_WAVE.name)
+    assert 35 <= len(interviews) <= 45
+    assert {r.status for r in interviews} == {"submitted", "approved"}
+    assert all(r.channel == "field" and r.researcher_id for r in interviews)
+    drafts = demo.scalar(select(func.count()).where(Response.status == "draft"))
+    assert drafts and drafts >= 5
+    refusals = demo.scalar(
+        select(func.count()).select_from(ConsentRecord).where(ConsentRecord.response_id.is_(None))
+    )
+    assert refusals and refusals >= 1
+    assert demo.scalar(select(func.count()).select_from(FieldInterview)) == len(interviews)
+
+
+@pytest.mark.slow
+def test_every_stored_answer_passes_validation(demo: Session) -> None:
+    instruments = {v.id: instrument_of(v) for v in demo.scalars(select(InstrumentVersion))}
+    checked = 0
+    for response in demo.scalars(select(Response)):
+        inst = instruments[response.instrument_version_id]
+        result = validate_answers(
+            inst, response.answers, strict_unknown=True, check_required=response.status != "draft"
+        )
+        assert result.ok, (response.id, result.errors)
+        assert result.answers == response.answers
+        checked += 1
+    assert checked > 9000
+
+
+@pytest.mark.slow
+def test_every_class_of_the_open_wave_has_a_code_and_the_demo_pin(demo: Session) -> None:
+    wave = demo.scalar(select(Wave).where(Wave.name == CURRENT_WAVE.name))
+    assert wave is not None
+    classes = demo.scalars(select(SchoolClass)).all()
+    coded = set(
+        demo.scalars(
+            select(AccessCode.class_id).where(
+                AccessCode.wave_id == wave.id, AccessCode.kind == "class"
+            )
+        )
+    )
+    assert coded == {c.id for c in classes}
+    assert check_teacher_pin(classes[0], DEMO_PIN)
+    assert not check_teacher_pin(classes[0], "0000")
+    kinds = Counter(demo.scalars(select(AccessCode.kind).where(AccessCode.wave_id == wave.id)))
+    assert kinds["area"] == len(AREAS) and kinds["token"] >= len(AREAS)
+
+
+@pytest.mark.slow
+def test_demo_accounts_sign_in_with_the_demo_password(demo: Session) -> None:
+    users = {u.email: u for u in demo.scalars(select(User))}
+    assert set(users) == {u.email for u in USERS}
+    roles = Counter(u.role for u in users.values())
+    assert roles["admin"] == 1 and roles["school_staff"] == 2 and roles["coder"] == 1
+    codes = {s.id: s.code for s in demo.scalars(select(Site))}
+    for spec in USERS:
+        user = users[spec.email]
+        assert verify_password(user, DEMO_PASSWORD)
+        assert {codes[i] for i in user.site_ids} == set(spec.sites)
+    researcher = users["researcher@demo.placevoice.org"]
+    assigned = demo.scalars(
+        select(ResearcherAssignment.site_id).where(ResearcherAssignment.user_id == researcher.id)
+    ).all()
+    assert set(assigned) == set(researcher.site_ids)
+
+
+def _pct_positive(rows: list[Response], inst: Instrument, domain: str) -> tuple[float, int]:
+    """Raw percentage positive over all answered items of ``domain`` (missing excluded)."""
+    hits = total = 0
+    for item in inst.answerable_items:
+        if item.domain != domain or not item.positive or item.type != "select_one":
+            continue
+        for row in rows:
+            value = row.answers.get(item.name)
+            if value is None or value in item.missing_choices:
+                continue
+            total += 1
+            hits += value in item.positive
+    return 100 * hits / total, total
+
+
+@pytest.mark.slow
+def test_the_designed_school_effects_show_in_raw_percentages(demo: Session) -> None:
+    inst = instrument_of(
+        demo.scalars(
+            select(InstrumentVersion).where(InstrumentVersion.instrument_id == "pupil_perception")
+        ).one()
+    )
+    codes = {s.id: s.code for s in demo.scalars(select(Site))}
+    pct: dict[tuple[str, str, str], float] = {}
+    for wave in (PREVIOUS_WAVE.name, CURRENT_WAVE.name):
+        rows = _responses(demo, "pupil_perception", wave)
+        for school in SCHOOLS:
+            designed = {**school.effects, **school.trend}
+            mine = [r for r in rows if codes[r.site_id or 0] == school.code]
+            others = [r for r in rows if codes[r.site_id or 0] != school.code]
+            for domain in designed:
+                pct[(wave, school.code, domain)] = (
+                    _pct_positive(mine, inst, domain)[0] - _pct_positive(others, inst, domain)[0]
+                )
+    checked = 0
+    for school in SCHOOLS:
+        for domain, effect in school.effects.items():
+            for wave in (PREVIOUS_WAVE.name, CURRENT_WAVE.name):
+                assert pct[(wave, school.code, domain)] * np.sign(effect) >= 5, (school, domain)
+                checked += 1
+        for domain, change in school.trend.items():
+            now = pct[(CURRENT_WAVE.name, school.code, domain)]
+            before = pct[(PREVIOUS_WAVE.name, school.code, domain)]
+            assert (now - before) * np.sign(change) >= 5, (school.name, domain)
+            assert abs(before) < abs(now - before), (school.name, domain)
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.slow
+def test_the_designed_area_effects_show_and_the_resident_sample_is_skewed(demo: Session) -> None:
+    inst = instrument_of(
+        demo.scalars(
+            select(InstrumentVersion).where(InstrumentVersion.instrument_id == "resident_baseline")
+        ).one()
+    )
+    codes = {s.id: s.code for s in demo.scalars(select(Site))}
+    rows = _responses(demo, "resident_baseline", CURRENT_WAVE.name)
+    for area in AREAS:
+        mine = [r for r in rows if codes[r.site_id or 0] == area.code]
+        others = [r for r in rows if codes[r.site_id or 0] != area.code]
+        for domain, effect in area.effects.items():
+            diff = _pct_positive(mine, inst, domain)[0] - _pct_positive(others, inst, domain)[0]
+            assert diff * np.sign(effect) >= 5, (area.name, domain)
+    sexes = Counter(r.answers.get("sex") for r in rows)
+    assert sexes["female"] / (sexes["female"] + sexes["male"]) > 0.57  # margins: about 0.51
+    postcodes = [r.answers["postcode"] for r in rows if "postcode" in r.answers]
+    assert len(postcodes) > 0.8 * len(rows)
+    assert demo.scalar(select(func.count()).select_from(PopulationMargin)) == len(demo_margins())
+
+
+@pytest.mark.slow
+def test_peer_interviews_have_varied_open_text_with_some_pii(demo: Session) -> None:
+    rows = _responses(demo, "peer_interview", CURRENT_WAVE.name)
+    texts = [v for r in rows for k, v in r.answers.items() if isinstance(v, str) and len(v) > 30]
+    assert len(set(texts)) > 150
+    joined = " ".join(texts)
+    for word in ("park", "bus", "youth club", "GP", "library", "cost of living", "dark"):
+        assert word.lower() in joined.lower(), word
+    pii = [s.strip() for s in PII_SNIPPETS if s.strip() in joined]
+    assert len(pii) >= 3
+    flagged = demo.scalars(select(FieldInterview).where(FieldInterview.flagged.is_(True))).all()
+    assert len(flagged) == len(pii)
+
+
+@pytest.mark.slow
+def test_a_second_build_adds_nothing(demo_url: str) -> None:
+    engine = make_engine(demo_url)
+    with make_sessionmaker(engine)() as session, session.begin():
+        before = session.scalar(select(func.count()).select_from(Response))
+        result = build_demo(session, seed=99)
+        after = session.scalar(select(func.count()).select_from(Response))
+        communities = session.scalar(select(func.count()).select_from(Community))
+    engine.dispose()
+    assert not result.built and result.seed == 2027
+    assert before == after and communities == 1
+
+
+@pytest.mark.slow
+def test_cli_demo_no_serve_on_a_built_database_reports_and_prints_logins(
+    demo_url: str, run_cli: Any
+) -> None:
+    result = run_cli("demo", "--no-serve", "--db", demo_url)
+    assert result.exit_code == 0, result.output
+    assert "demo already built (seed 2027)" in result.output
+    assert "admin@demo.placevoice.org" in result.output
+    assert DEMO_PASSWORD in result.output and f"PIN {DEMO_PIN}" in result.output
+    assert "Packs: not generated" in result.output
+
+
+@pytest.mark.slow
+def test_cli_demo_builds_the_same_answers_for_the_same_seed(
+    demo: Session, db_url: str, run_cli: Any
+) -> None:
+    """A full build through the CLI (on PostgreSQL too, when the suite runs there)."""
+    result = run_cli("demo", "--no-serve")
+    assert result.exit_code == 0, result.output
+    assert "demo built in" in result.output
+    assert "4," in result.output  # "4,4xx pupil responses"
+    assert "head.brooklane@demo.placevoice.org" in result.output
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as other:
+        sample = demo.scalars(select(Response).order_by(Response.id).limit(300)).all()
+        for mine in sample:
+            theirs = other.get(Response, mine.id)
+            assert theirs is not None
+            assert theirs.answers == mine.answers
+            assert _utc(theirs.submitted_at) == _utc(mine.submitted_at)
+        total = other.scalar(select(func.count()).select_from(Response))
+    engine.dispose()
+    assert total == demo.scalar(select(func.count()).select_from(Response))
+
+
+def test_cli_demo_refuses_a_database_with_another_community(
+    community: Community, run_cli: Any
+) -> None:
+    result = run_cli("demo", "--no-serve")
+    assert result.exit_code == 1
+    assert "already holds the community" in result.output
+
+
+@pytest.mark.slow
+def test_cli_demo_generates_packs_next_to_the_database(
+    demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Any
+) -> None:
+    """--packs calls the pack generator for the open wave, into demo-packs/ beside the DB."""
+    calls: list[dict[str, Any]] = []
+
+    def generate_packs(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        Path(kwargs["out_dir"]).mkdir(parents=True, exist_ok=True)
+        (Path(kwargs["out_dir"]) / "a.pdf").write_bytes(b"%PDF")
+        return types.SimpleNamespace(written=[Path("a.pdf"), Path("b.pdf")], failed=[])
+
+    monkeypatch.setitem(
+        sys.modules, "exports.packs", types.SimpleNamespace(generate_packs=generate_packs)
+    )
+    db = tmp_path / "copy.db"
+    shutil.copyfile(demo_url.removeprefix("sqlite:///"), db)
+    url = f"sqlite:///{db}"
+    result = run_cli("demo", "--no-serve", "--packs", "--db", url)
+    assert result.exit_code == 0, result.output
+    assert "Packs: 2 written" in result.output
+    assert calls == [
+        {"db_url": url, "wave": CURRENT_WAVE.name, "out_dir": tmp_path / "demo-packs", "jobs": 2}
+    ]
+    again = run_cli("demo", "--no-serve", "--packs", "--db", url)
+    assert "Packs: already in" in again.output and len(calls) == 1
+
+
+def test_cli_demo_says_when_packs_are_not_available(
+    community: Community, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from webapp.cli import demo as demo_cli
+
+    monkeypatch.setitem(sys.modules, "exports.packs", types.SimpleNamespace())
+    lines: list[str] = []
+    monkeypatch.setattr(demo_cli.click, "echo", lambda text="", **_: lines.append(str(text)))
+    demo_cli._packs(f"sqlite:///{tmp_path / 'x.db'}", built=True)
+    assert any("not available" in line for line in lines)
