@@ -384,9 +384,7 @@ class _Builder:
                 latent, fixed = people.pupils(
                     rng, instrument, school, cls.year_group, n, current=current
                 )
-                pii = (
-                    frozenset({0}) if current and class_index == 1 and pii_done < 2 else frozenset()
-                )
+                pii = {0: pii_done} if current and class_index == 1 and pii_done < 2 else {}
                 pii_done += len(pii)
                 texts = {"area_better": pupil_texts(pii_rows=pii)}
                 answers = simulator.answers(rng, n, latent=latent, fixed=fixed, texts=texts)

@@ -197,12 +197,13 @@ def interview_texts(pii_rows: dict[int, int]) -> dict[str, TextSource]:
         def make(rng: np.random.Generator, n: int) -> list[str | None]:
             texts: list[str | None] = []
             for i in range(n):
-                if rng.random() < 0.06:  # "no comment"
+                target = "makes_it_hard" if pii_rows.get(i, 0) % 2 == 0 else "services_experience"
+                with_pii = i in pii_rows and name == target
+                if rng.random() < 0.06 and not with_pii:  # "no comment"
                     texts.append(None)
                     continue
                 text = _compose(rng, bank)
-                target = "makes_it_hard" if pii_rows.get(i, 0) % 2 == 0 else "services_experience"
-                if i in pii_rows and name == target:
+                if with_pii:
                     text += PII_SNIPPETS[pii_rows[i] % len(PII_SNIPPETS)]
                 texts.append(text)
             return texts
@@ -212,14 +213,18 @@ def interview_texts(pii_rows: dict[int, int]) -> dict[str, TextSource]:
     return {name: source(name, bank) for name, bank in _BANKS.items()}
 
 
-def pupil_texts(*, rate: float = 0.35, pii_rows: frozenset[int] = frozenset()) -> TextSource:
-    """Short pupil answers to "what would make your area better"; ``rate`` answer it."""
+def pupil_texts(*, rate: float = 0.35, pii_rows: dict[int, int] | None = None) -> TextSource:
+    """Short pupil answers to "what would make your area better"; ``rate`` answer it.
+
+    ``pii_rows`` maps a respondent's position in the batch to the pupil PII answer they give.
+    """
+    pii = pii_rows or {}
 
     def make(rng: np.random.Generator, n: int) -> list[str | None]:
         texts: list[str | None] = []
         for i in range(n):
-            if i in pii_rows:
-                texts.append(_PUPIL_PII[i % len(_PUPIL_PII)])
+            if i in pii:
+                texts.append(_PUPIL_PII[pii[i] % len(_PUPIL_PII)])
             elif rng.random() < rate:
                 texts.append(_PUPIL[int(rng.integers(len(_PUPIL)))])
             else:
