@@ -1,0 +1,123 @@
+"""Pack HTML from a context, and PDF from the HTML with WeasyPrint.
+
+The template, the stylesheet and WeasyPrint's font configuration are loaded once per
+process (:func:`renderer`), so each pack costs only its own HTML and layout.
+The PDF is tagged PDF/UA-1 (structure tree, /MarkInfo, title and language from the
+HTML's ``<title>`` and ``lang``), A4, with the site's name and page numbers in the
+page margins on every page.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from exports.charts import FLAG_TEXT, mark_svg, row_chart
+from exports.packdata import Context
+
+__all__ = ["PDF_OPTIONS", "Renderer", "pack_html", "renderer", "write_atomically"]
+
+#: Options given to ``write_pdf`` for every pack (and to the WeasyPrint-alone benchmark).
+PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("exports", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def pack_html(context: Context) -> str:
+    """The pack's HTML: charts drawn, every figure already a display string."""
+    domains = []
+    for domain in context["domains"]:
+        rows = []
+        for row in domain["items"]:
+            chart = row["chart"]
+            if chart is not None and context.get("whole_community"):
+                chart = {**chart, "bench": None}
+            rows.append({**row, "svg": row_chart(chart, label=_alt(row, context))})
+        areas = [a["area"] for a in rows[0].get("areas", [])] if rows else []
+        domains.append({**domain, "items": rows, "areas": areas})
+    adjusted = [
+        r
+        for d in context["domains"]
+        for r in d["items"]
+        if r["flag"] in ("higher", "lower") and not r["suppressed"]
+    ]
+    return (
+        _environment()
+        .get_template("pack.html")
+        .render(
+            c=context,
+            domains=domains,
+            marks={"school": mark_svg("school"), "benchmark": mark_svg("benchmark")},
+            flag_text=FLAG_TEXT,
+            adjusted=adjusted,
+        )
+    )
+
+
+def _alt(row: Context, context: Context) -> str:
+    """Short text alternative of one chart row."""
+    text = f"{row['label']}: {row['pct']} (95% CI {row['ci']})"
+    if row.get("benchmark") and not context.get("whole_community"):
+        text += f"; {context['benchmark_label'].lower()} {row['benchmark']}"
+    return text
+
+
+@dataclass
+class Renderer:
+    """WeasyPrint with the pack stylesheet and fonts loaded once."""
+
+    stylesheet: Any
+    font_config: Any
+
+    def pdf_bytes(self, html: str) -> bytes:
+        """Render HTML to PDF bytes."""
+        from weasyprint import HTML
+
+        document = HTML(string=html, base_url=str(Path(__file__).parent))
+        data: bytes = document.write_pdf(
+            stylesheets=[self.stylesheet], font_config=self.font_config, **PDF_OPTIONS
+        )
+        return data
+
+    def write_pdf(self, html: str, path: Path) -> Path:
+        """Render to ``path`` atomically (temp file, then rename)."""
+        return write_atomically(path, self.pdf_bytes(html))
+
+
+@cache
+def renderer() -> Renderer:
+    """This process's renderer."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    css_path = Path(__file__).with_name("templates") / "pack.css"
+    return Renderer(stylesheet=CSS(filename=str(css_path), font_config=fonts), font_config=fonts)
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
