@@ -20,6 +20,18 @@ PASSWORD = "correct horse battery staple"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters for accounts made in these tests (production keeps its own)."""
+    from argon2 import PasswordHasher
+
+    import surveys.services.setup as setup
+
+    monkeypatch.setattr(
+        setup, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture
 def fieldwork(session: Session, make_site, make_wave, make_user) -> dict[str, Any]:
     area = make_site("A1", kind="area", name="Millfields")

@@ -25,6 +25,18 @@ ANSWERS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters for accounts made in these tests (production keeps its own)."""
+    from argon2 import PasswordHasher
+
+    import surveys.services.setup as setup
+
+    monkeypatch.setattr(
+        setup, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture
 def fieldwork(session: Session, make_site, make_wave, make_user) -> dict[str, Any]:
     """An area, an open wave with peer_interview, and two researchers assigned to it."""
