@@ -62,4 +62,5 @@ _OPTIONAL_BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
     ("webapp.coding", "/coding"),
     ("webapp.api", "/api"),
     ("webapp.openrosa", "/openrosa"),
+    ("webapp.audit", "/audit"),
 )

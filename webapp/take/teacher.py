@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from surveys.models import AccessCode, SchoolClass, Wave
 from surveys.services.drafts import DraftError, check_teacher_pin, class_counts, find_code
 from surveys.services.ratelimit import RateLimited, check, client_key, record
+from webapp.auth.access import require_site
 from webapp.database import db_session
 from webapp.take import bp
 from webapp.take.flow import client_address, field_id, use_language
@@ -94,11 +95,10 @@ def teacher_staff(class_id: int, wave_id: int) -> str | WerkzeugResponse:
     school_class = db_session().get(SchoolClass, class_id)
     if school_class is None:
         abort(404)
-    allowed = current_user.role == "admin" or (
-        current_user.role == "school_staff" and school_class.site_id in current_user.site_ids
-    )
-    if not allowed:
+    if current_user.role not in ("admin", "school_staff"):
         abort(403)
+    # Another school's (or community's) class: 404, so its existence is not revealed.
+    require_site(school_class.site_id, site_community_id=school_class.site.community_id)
     return _counts_page(
         class_id,
         wave_id,

@@ -1,0 +1,271 @@
+"""The authorization matrix: every route x every role, generated from ``app.url_map``.
+
+``RULES`` is the explicit expectation for each (endpoint, method). A route that is added
+without a rule here fails :func:`test_every_route_has_a_rule`, so nobody can ship a view
+whose access has not been decided. Roles: anonymous, admin, school staff of the object's
+own school ("staff_own"), school staff of another school ("staff_other"), researcher,
+coder. URL variables are filled with objects of school A (see ``World.params``), so for a
+site-scoped route ``staff_other`` must get 404, never the object (ASVS V8.2.1-V8.2.2).
+
+How to read a rule:
+
+* ``roles=None``: public (pupils and residents come in through codes); ``ok`` applies to
+  everyone, with ``by_role`` overriding single roles.
+* otherwise: anonymous gets ``anon`` (302 to the sign-in page for pages, 401 for JSON);
+  a role outside ``roles`` gets 403; a role in ``hidden`` gets 404 (the object is outside
+  its scope); the rest get ``ok``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.security.conftest import ROLES, World
+
+#: Statuses a state-changing form may answer with an empty body (re-shown form, redirect).
+FORM = (200, 302, 303, 400)
+
+#: Matrix role -> account role.
+ACCOUNT_ROLE = {
+    "admin": "admin",
+    "staff_own": "school_staff",
+    "staff_other": "school_staff",
+    "researcher": "researcher",
+    "coder": "coder",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call one (endpoint, method), and what each role gets."""
+
+    roles: tuple[str, ...] | None
+    ok: tuple[int, ...] = (200,)
+    anon: tuple[int, ...] = (302,)
+    hidden: tuple[str, ...] = ()
+    by_role: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    query: str = ""
+
+    def expected(self, role: str) -> tuple[int, ...]:
+        if role in self.by_role:
+            return self.by_role[role]
+        if self.roles is None:
+            return self.ok
+        if role == "anonymous":
+            return self.anon
+        if ACCOUNT_ROLE[role] not in self.roles:
+            return (403,)
+        if role in self.hidden:
+            return (404,)
+        return self.ok
+
+
+PUBLIC = Rule(None)
+ADMIN = Rule(("admin",))
+ADMIN_FORM = Rule(("admin",), ok=FORM)
+SIGNED_IN_REDIRECT = dict.fromkeys(ACCOUNT_ROLE, (302,))
+JSON_401 = (401,)
+
+RULES: dict[tuple[str, str], Rule] = {
+    # front door, health, assets
+    ("main.index", "GET"): PUBLIC,
+    ("main.health", "GET"): PUBLIC,
+    ("static", "GET"): PUBLIC,
+    # sign in / out
+    ("auth.login", "GET"): Rule(None, by_role=SIGNED_IN_REDIRECT),
+    ("auth.login", "POST"): Rule(None, ok=(200,), by_role=SIGNED_IN_REDIRECT),
+    ("auth.logout", "POST"): Rule(tuple(set(ACCOUNT_ROLE.values())), ok=(302,)),
+    # audit log (read-only)
+    ("audit.index", "GET"): ADMIN,
+    # core team administration
+    ("admin.dashboard", "GET"): ADMIN,
+    ("admin.waves", "GET"): ADMIN,
+    ("admin.waves", "POST"): ADMIN_FORM,
+    ("admin.wave", "GET"): ADMIN,
+    ("admin.wave_status", "POST"): ADMIN_FORM,
+    ("admin.sites", "GET"): ADMIN,
+    ("admin.sites", "POST"): ADMIN_FORM,
+    ("admin.site", "GET"): ADMIN,
+    ("admin.site", "POST"): ADMIN_FORM,
+    ("admin.class_pin", "POST"): ADMIN_FORM,
+    ("admin.codes", "GET"): ADMIN,
+    ("admin.codes", "POST"): ADMIN_FORM,
+    ("admin.sheet", "GET"): ADMIN,
+    ("admin.revoke", "POST"): ADMIN_FORM,
+    # results API: admins see all; school staff and researchers only their own sites' rows
+    # (filtered in the body: test_api_rows_are_limited_to_own_sites)
+    ("api.openapi", "GET"): PUBLIC,
+    ("api.waves", "GET"): Rule(("admin", "school_staff", "researcher"), anon=JSON_401),
+    ("api.summary", "GET"): Rule(("admin", "school_staff", "researcher"), anon=JSON_401),
+    # OpenRosa (ODK Collect): HTTP Basic auth only, so a browser session never counts:
+    # without credentials everyone gets 401 (test_openrosa_basic_auth_by_role)
+    ("openrosa.form_list", "GET"): Rule(None, ok=(401,)),
+    ("openrosa.form", "GET"): Rule(None, ok=(401,)),
+    ("openrosa.submission", "POST"): Rule(None, ok=(401,)),
+    # participatory coding
+    ("coding.home", "GET"): Rule(("coder", "admin")),
+    # peer research: researchers see their own interviews only
+    ("field.home", "GET"): Rule(("researcher", "admin")),
+    ("field.app_shell", "GET"): Rule(("researcher", "admin")),
+    ("field.interview", "GET"): Rule(("researcher", "admin"), hidden=("researcher",)),
+    ("field.service_worker", "GET"): PUBLIC,
+    ("field.manifest", "GET"): PUBLIC,
+    ("field.api_session", "GET"): Rule(("researcher", "admin"), anon=JSON_401),
+    ("field.api_interviews", "GET"): Rule(("researcher", "admin"), anon=JSON_401),
+    ("field.api_interviews", "POST"): Rule(("researcher", "admin"), ok=(400, 403), anon=JSON_401),
+    ("field.api_interview", "GET"): Rule(
+        ("researcher", "admin"), anon=JSON_401, hidden=("researcher",)
+    ),
+    ("field.review_list", "GET"): ADMIN,
+    ("field.review", "GET"): ADMIN,
+    ("field.review", "POST"): ADMIN_FORM,
+    ("field.assignments", "GET"): ADMIN,
+    ("field.assignments", "POST"): ADMIN_FORM,
+    ("field.remove_assignment", "POST"): ADMIN_FORM,
+    ("field.upload", "GET"): ADMIN,
+    ("field.upload", "POST"): ADMIN_FORM,
+    ("field.withdraw", "GET"): PUBLIC,
+    ("field.withdraw", "POST"): Rule(None, ok=(200,)),
+    # the survey flow (anonymous, through codes; a draft is only open to the browser holding it)
+    ("take.start", "GET"): PUBLIC,
+    ("take.start", "POST"): Rule(None, ok=(200,)),
+    ("take.area_link", "GET"): PUBLIC,
+    ("take.resume", "GET"): PUBLIC,
+    ("take.resume", "POST"): Rule(None, ok=(200,)),
+    ("take.carry_on", "GET"): Rule(None, ok=(302,)),
+    ("take.intro", "GET"): Rule(None, ok=(302,)),
+    ("take.intro", "POST"): Rule(None, ok=(302,)),
+    ("take.language", "GET"): Rule(None, ok=(302,)),
+    ("take.language", "POST"): Rule(None, ok=(302,)),
+    ("take.question", "GET"): Rule(None, ok=(302,)),
+    ("take.question", "POST"): Rule(None, ok=(302,)),
+    ("take.check_answers", "GET"): Rule(None, ok=(302,)),
+    ("take.submit", "POST"): Rule(None, ok=(302,)),
+    ("take.done", "GET"): PUBLIC,
+    ("take.teacher", "GET"): PUBLIC,
+    ("take.teacher", "POST"): Rule(None, ok=(200,)),
+    ("take.teacher_live", "GET"): Rule(None, ok=(302,)),
+    ("take.teacher_leave", "POST"): Rule(None, ok=(302,)),
+    # the teacher's live count for a class: admins, and staff of that class's school only
+    ("take.teacher_staff", "GET"): Rule(("admin", "school_staff"), hidden=("staff_other",)),
+}
+
+
+def _routes(app: Any) -> list[tuple[str, str]]:
+    pairs = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods or ():
+            if method not in ("HEAD", "OPTIONS"):
+                pairs.add((rule.endpoint, method))
+    return sorted(pairs)
+
+
+def _url(app: Any, endpoint: str, world: World) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    params = world.params()
+    missing = [a for a in rule.arguments if a not in params]
+    assert not missing, f"add a value for URL variable(s) {missing} of {rule.rule} to World.params"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{a: params[a] for a in rule.arguments})
+
+
+def test_every_route_has_a_rule(app: Any) -> None:
+    missing = [pair for pair in _routes(app) if pair not in RULES]
+    assert missing == [], (
+        "these routes have no authorization rule: add them to RULES in"
+        f" tests/security/test_authorization_matrix.py: {missing}"
+    )
+
+
+def test_no_stale_rules(app: Any) -> None:
+    """Rules for routes that no longer exist are removed, so the table stays true."""
+    stale = sorted(set(RULES) - set(_routes(app)))
+    assert stale == [], f"RULES names routes that do not exist: {stale}"
+
+
+def _call(client: Any, method: str, url: str) -> Any:
+    if method == "GET":
+        return client.get(url)
+    return client.open(url, method=method, data={})
+
+
+@pytest.mark.parametrize(("endpoint", "method"), sorted(RULES))
+def test_route_answers_each_role_as_its_rule_says(
+    app: Any, world: World, client_as: Any, endpoint: str, method: str
+) -> None:
+    if endpoint not in app.view_functions:
+        pytest.skip(f"{endpoint} is not installed")
+    rule = RULES[(endpoint, method)]
+    url = _url(app, endpoint, world) + rule.query
+    wrong = []
+    for role in ROLES:
+        reply = _call(client_as(role), method, url)
+        reply.close()
+        expected = rule.expected(role)
+        if reply.status_code not in expected:
+            wrong.append(f"{role}: {method} {url} -> {reply.status_code}, expected {expected}")
+        elif role == "anonymous" and reply.status_code == 302 and rule.roles is not None:
+            location = reply.headers.get("Location", "")
+            if "/login" not in location:
+                wrong.append(f"anonymous: {method} {url} redirected to {location}, not /login")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_objects_of_another_community_are_404_for_its_admin(
+    app: Any, world: World, session: Any, make_user: Any
+) -> None:
+    """An admin of community 2 gets 404 for community 1's wave and site pages."""
+    from surveys.services import create_user, get_or_create_community
+    from tests.conftest import PASSWORD
+
+    other = get_or_create_community(session, slug="other", name="Other Community")
+    session.flush()
+    admin2 = create_user(
+        session, community=other, email="admin@other.example", password=PASSWORD, role="admin"
+    )
+    session.commit()
+    client = app.test_client()
+    assert (
+        client.post("/login", data={"email": admin2.email, "password": PASSWORD}).status_code == 302
+    )
+    for endpoint in (
+        "admin.wave",
+        "admin.site",
+        "admin.codes",
+        "admin.sheet",
+        "take.teacher_staff",
+    ):
+        if endpoint not in app.view_functions:
+            continue
+        url = _url(app, endpoint, world)
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("role", ["admin", "staff_own", "coder", "researcher"])
+def test_openrosa_basic_auth_by_role(app: Any, world: World, role: str) -> None:
+    """Only researchers get the form list; other roles' valid credentials are refused."""
+    import base64
+
+    from tests.conftest import PASSWORD
+
+    if "openrosa.form_list" not in app.view_functions:
+        pytest.skip("OpenRosa is not installed")
+    token = base64.b64encode(f"{world.users[role].email}:{PASSWORD}".encode()).decode()
+    reply = app.test_client().get("/openrosa/formList", headers={"Authorization": f"Basic {token}"})
+    assert reply.status_code == (200 if role == "researcher" else 401)
+
+
+def test_api_rows_are_limited_to_own_sites(app: Any, world: World, client_as: Any) -> None:
+    """School staff of school B never receive a row of school A from the results API."""
+    if "api.summary" not in app.view_functions:
+        pytest.skip("the results API is not installed")
+    url = _url(app, "api.summary", world)
+    reply = client_as("staff_other").get(url)
+    assert reply.status_code == 200
+    sites = {row.get("site") for row in reply.get_json().get("rows", [])}
+    assert world.school_a.code not in sites
