@@ -28,6 +28,7 @@ __all__ = [
     "ConsentRecord",
     "FieldInterview",
     "QuoteApproval",
+    "Reconciliation",
     "ResearchSettings",
     "ResearcherAssignment",
     "Theme",
@@ -181,3 +182,17 @@ class QuoteApproval(Base):
     flags_found: Mapped[int] = mapped_column(Integer, default=0)
     approved_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Reconciliation(Base):
+    """Two coders' disagreement on an answer was settled; the agreed codes are the
+    ``Coding`` rows with ``reconciled`` set (none: no theme applies)."""
+
+    __tablename__ = "reconciliations"
+
+    response_id: Mapped[str] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    item: Mapped[str] = mapped_column(String(80), primary_key=True)
+    reconciled_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reconciled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -30,6 +30,7 @@ from surveys.field_models import (
     ConsentRecord,
     FieldInterview,
     QuoteApproval,
+    Reconciliation,
     ResearcherAssignment,
     ResearchSettings,
 )
@@ -631,7 +632,7 @@ def withdraw(session: Session, receipt_code: str) -> bool:
     if response is None:
         return False
     rid = response.id
-    for model in (Coding, CodedUnit, QuoteApproval, FieldInterview):
+    for model in (Coding, CodedUnit, QuoteApproval, Reconciliation, FieldInterview):
         session.execute(delete(model).where(model.response_id == rid))
     record = session.get(ConsentRecord, rid)
     if record is not None:
