@@ -187,7 +187,45 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     return list(results.response["violations"])
 
 
+def _open_answer(session: Session, fieldwork: dict[str, Any]) -> str:
+    """An approved interview with an open answer naming a child, and one theme."""
+    import uuid
+
+    from surveys.models import InstrumentVersion
+    from surveys.services import coding, store_response
+
+    version = session.scalar(
+        select(InstrumentVersion).where(InstrumentVersion.instrument_id == "peer_interview")
+    )
+    stored = store_response(
+        session,
+        response_id=str(uuid.uuid4()),
+        wave=fieldwork["wave"],
+        version=version,
+        channel="field",
+        answers={
+            "consent": "yes",
+            "respondent_under16": "no",
+            "good_for_children": "Jayden goes to Jubilee Primary School and loves the park.",
+        },
+        site=fieldwork["area"],
+        status="approved",
+    )
+    coding.add_theme(
+        session,
+        actor_id=fieldwork["admin"].id,
+        community_id=fieldwork["wave"].community_id,
+        name="Parks and play",
+        description="Outdoor space to play",
+        example="the park",
+    )
+    session.commit()
+    assert stored.response is not None
+    return stored.response.id
+
+
 def test_field_and_coding_pages_have_no_axe_violations(page, live_server, session, fieldwork):
+    response_id = _open_answer(session, fieldwork)
     sign_in(page, live_server, fieldwork["researcher"].email)
     open_field_mode(page, live_server)
     page.click("#start")
@@ -199,7 +237,20 @@ def test_field_and_coding_pages_have_no_axe_violations(page, live_server, sessio
     page.goto(f"{live_server}/field/withdraw")
     pages["withdraw"] = axe_violations(page)
     sign_in(page, live_server, fieldwork["admin"].email)
-    for path in ("/field/review", "/field/assignments", "/field/upload", "/coding/"):
+    answer = f"{response_id}/good_for_children"
+    for path in (
+        "/field/review",
+        f"/field/review/{response_id}",
+        "/field/assignments",
+        "/field/upload",
+        "/coding/",
+        "/coding/themes",
+        f"/coding/answer/{answer}",
+        f"/coding/quote/{answer}",
+        "/coding/agreement",
+        "/coding/reconcile",
+        "/coding/quotes",
+    ):
         page.goto(f"{live_server}{path}")
         pages[path] = axe_violations(page)
     problems = {
