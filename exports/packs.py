@@ -89,7 +89,7 @@ def _populations(session: Session, community_id: int) -> dict[str, int | None]:
     rows = session.execute(
         select(Site.code, Site.population).where(Site.community_id == community_id)
     )
-    return dict(rows.tuples().all())
+    return {str(code): population for code, population in rows}
 
 
 def _instrument_counts(session: Session, wave: Wave) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from exports.charts import FLAG_TEXT, mark_svg, row_chart
 from exports.packdata import Context
@@ -30,7 +30,7 @@ PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
 @cache
 def _environment() -> Environment:
     return Environment(
-        loader=PackageLoader("exports", "templates"),
+        loader=FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -75,7 +75,7 @@ def _pupil_answers(rng, instrument, code: str, year: int) -> dict[str, object]:
 
 def _resident_answers(rng, instrument, effect: float) -> dict[str, object]:
     answers: dict[str, object] = {
-        "age_band": str(rng.choice(["16-24", "25-34", "35-44", "45-64", "65+"])),
+        "age_band": str(rng.choice(["16-24", "25-34", "35-44", "45-54", "55-64", "65+"])),
         "sex": str(rng.choice(["female", "male"])),
         "tenure": str(rng.choice(["owner", "social_rent", "private_rent"])),
     }
@@ -176,21 +176,21 @@ def build_community(
         session.flush()
         built.areas[code] = n
         built.names[code] = name
-        for _ in range(n):
-            rows.append(
-                {
-                    "id": str(uuid.uuid4()),
-                    "wave_id": current.id,
-                    "site_id": site.id,
-                    "class_id": None,
-                    "instrument_version_id": version["resident_baseline"],
-                    "channel": "web",
-                    "status": "submitted",
-                    "language": "en",
-                    "answers": _resident_answers(rng, resident, 0.5 * (index - 1)),
-                    "submitted_at": now,
-                }
-            )
+        rows.extend(
+            {
+                "id": str(uuid.uuid4()),
+                "wave_id": current.id,
+                "site_id": site.id,
+                "class_id": None,
+                "instrument_version_id": version["resident_baseline"],
+                "channel": "web",
+                "status": "submitted",
+                "language": "en",
+                "answers": _resident_answers(rng, resident, 0.5 * (index - 1)),
+                "submitted_at": now,
+            }
+            for _ in range(n)
+        )
     if rows:
         session.execute(insert(Response), rows)
     session.commit()
