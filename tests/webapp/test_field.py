@@ -343,3 +343,11 @@ def test_service_worker_is_served_for_the_field_scope(client, login, fieldwork):
     assert 'data-instrument="peer_interview"' in shell
     assert "Millfields" in shell
     assert " style=" not in shell and "<script>" not in shell  # CSP: no inline code
+
+
+def test_withdrawal_guesses_are_rate_limited(client, session, fieldwork):
+    for _ in range(10):
+        assert client.post("/field/withdraw", data={"code": "WRONG-CODE-0000"}).status_code == 200
+    blocked = client.post("/field/withdraw", data={"code": "WRONG-CODE-0000"})
+    assert blocked.status_code == 429
+    assert b"Too many attempts" in blocked.data

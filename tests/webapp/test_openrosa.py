@@ -314,3 +314,12 @@ def test_parse_instance_flattens_groups_and_reads_meta():
         parse_instance(
             b"<data id='f'><q>1</q><g><q>2</q></g><meta><instanceID>x</instanceID></meta></data>"
         )
+
+
+def test_password_guessing_is_rate_limited(client, odk):
+    for _ in range(10):
+        wrong = client.get("/openrosa/formList", headers=basic("collect@example.org", "guess"))
+        assert wrong.status_code == 401
+    blocked = client.get("/openrosa/formList", headers=basic("collect@example.org", PASSWORD))
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0

@@ -34,7 +34,7 @@ from instruments import Instrument
 from surveys.errors import Conflict
 from surveys.models import InstrumentVersion
 from surveys.services import field as field_service
-from surveys.services import instrument_of
+from surveys.services import instrument_of, ratelimit
 from webapp.database import db_session
 from webapp.field import bp
 from webapp.field.access import api_roles, roles
@@ -332,15 +332,25 @@ def api_interview(response_id: str) -> tuple[FlaskResponse, int] | FlaskResponse
 
 
 @bp.route("/withdraw", methods=["GET", "POST"])
-def withdraw() -> str | WerkzeugResponse:
+def withdraw() -> tuple[str, int] | WerkzeugResponse:
     """A respondent withdraws their interview with the receipt code they were given."""
     form = WithdrawForm()
     error = ""
+    status = 200
     if form.validate_on_submit():
         session = db_session()
-        if field_service.withdraw(session, form.code.data or ""):
+        key = ratelimit.client_key(request.remote_addr or "", str(current_app.secret_key))
+        try:
+            ratelimit.check(session, bucket="withdraw", key=key)
+        except ratelimit.RateLimited as err:
+            error = f"Too many attempts. Try again in {err.retry_after} seconds."
+            status = 429
+        else:
+            if field_service.withdraw(session, form.code.data or ""):
+                session.commit()
+                flash("Your interview has been deleted. Thank you for telling us.", "success")
+                return redirect(url_for("field.withdraw"))
+            ratelimit.record(session, bucket="withdraw", key=key)
             session.commit()
-            flash("Your interview has been deleted. Thank you for telling us.", "success")
-            return redirect(url_for("field.withdraw"))
-        error = "We could not find an interview with that receipt code. Check it and try again."
-    return render_template("field/withdraw.html", form=form, error=error)
+            error = "We could not find an interview with that receipt code. Check it and try again."
+    return render_template("field/withdraw.html", form=form, error=error), status

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 from xml.sax.saxutils import escape
 
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
 from werkzeug.datastructures import Authorization
 
 from instruments.xform import to_xform
 from surveys.errors import Conflict
 from surveys.models import InstrumentVersion, User
 from surveys.services import field as field_service
-from surveys.services import instrument_of
+from surveys.services import instrument_of, ratelimit
 from webapp.database import db_session
 from webapp.openrosa import bp
 from webapp.openrosa.instance import BadInstance, parse_instance
@@ -53,11 +53,34 @@ def _challenge() -> Response:
     return response
 
 
+class _TooMany(Exception):
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+
+
 def _researcher() -> User | None:
+    """The researcher the Basic credentials belong to; failed attempts are rate limited."""
     auth: Authorization | None = request.authorization
     if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
         return None
-    return field_service.authenticate_researcher(db_session(), auth.username, auth.password)
+    session = db_session()
+    key = ratelimit.client_key(request.remote_addr or "", str(current_app.secret_key))
+    try:
+        ratelimit.check(session, bucket="openrosa", key=key)
+    except ratelimit.RateLimited as err:
+        raise _TooMany(err.retry_after) from None
+    user = field_service.authenticate_researcher(session, auth.username, auth.password)
+    if user is None:
+        ratelimit.record(session, bucket="openrosa", key=key)
+        session.commit()
+    return user
+
+
+@bp.errorhandler(_TooMany)
+def _too_many(err: _TooMany) -> Response:
+    response = _message("Too many failed sign-ins. Wait and try again.", 429)
+    response.headers["Retry-After"] = str(err.retry_after)
+    return response
 
 
 def _xform_for(version: InstrumentVersion, user: User) -> bytes:
