@@ -4,9 +4,9 @@ A pupil or resident answers on the server: every page is validated with
 :func:`surveys.validation.validate_answers` and saved into a ``draft`` response, so the
 flow works without JavaScript, survives a dead laptop (resume with the short resume word
 shown on every page) and cannot lose answers to an expired session. Submission turns the
-draft into a response through :func:`surveys.services.store_response`, inside the write
-transaction (``BEGIN IMMEDIATE`` on SQLite, a row lock on PostgreSQL), so a double click,
-the back button or a retry stores one response.
+draft into a response with the checks of :func:`surveys.services.store_response`, as one
+status transition inside the write transaction (``BEGIN IMMEDIATE`` on SQLite, a row lock
+on PostgreSQL), so a double click, the back button or a retry stores one response.
 """
 
 from __future__ import annotations
@@ -20,14 +20,22 @@ from enum import Enum
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from instruments import Instrument
 from instruments.model import Page
-from surveys.models import AccessCode, Response, SchoolClass, Site, utcnow
+from surveys.models import (
+    AccessCode,
+    InstrumentVersion,
+    Response,
+    SchoolClass,
+    Site,
+    Wave,
+    utcnow,
+)
 from surveys.services.codes import normalise_code
-from surveys.services.responses import store_response
+from surveys.services.responses import answers_hash
 from surveys.services.setup import instrument_of, password_hasher
 from surveys.validation import Validated, relevant_items, validate_answers
 
@@ -365,11 +373,63 @@ def area_for_postcode(session: Session, community_id: int, postcode: str) -> Sit
 
 @dataclass(frozen=True)
 class Submitted:
-    """The outcome of a submission: the response, whether this call stored it, errors."""
+    """The outcome of a submission: which response, whether this call stored it, errors."""
 
-    response: Response
+    response_id: str
+    channel: str
+    language: str
     created: bool
     validated: Validated | None = None
+
+
+_INSTRUMENTS: dict[tuple[str, int], Instrument] = {}
+
+
+def _instrument_for(session: Session, version_id: int) -> Instrument:
+    """The parsed instrument of a stored version (versions never change once stored)."""
+    bind = session.get_bind()
+    key = (str(bind.engine.url), version_id)
+    instrument = _INSTRUMENTS.get(key)
+    if instrument is None:
+        version = session.get(InstrumentVersion, version_id)
+        if version is None:
+            raise DraftError(DraftProblem.NO_DRAFT)
+        instrument = instrument_of(version)
+        _INSTRUMENTS[key] = instrument
+    return instrument
+
+
+#: Built once: the read that locks the draft, and the draft -> submitted transition.
+_SUBMIT_READ = (
+    select(
+        Response.status,
+        Response.wave_id,
+        Response.instrument_version_id,
+        Response.site_id,
+        Response.class_id,
+        Response.channel,
+        Response.language,
+        Response.answers,
+        Wave.status,
+    )
+    .join(Wave, Wave.id == Response.wave_id)
+    .where(Response.id == bindparam("rid"))
+    .with_for_update(of=Response)
+)
+_SUBMIT_WRITE = (
+    update(Response)
+    .where(Response.id == bindparam("rid"), Response.status == "draft")
+    .values(
+        status="submitted",
+        answers=bindparam("answers", type_=Response.__table__.c.answers.type),
+        content_hash=bindparam("digest"),
+        language=bindparam("language"),
+        updated_at=bindparam("now", type_=Response.__table__.c.updated_at.type),
+        submitted_at=bindparam("now", type_=Response.__table__.c.submitted_at.type),
+        resume_word=None,
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 def submit_draft(
@@ -377,34 +437,46 @@ def submit_draft(
 ) -> Submitted:
     """Turn a draft into a submitted response, exactly once.
 
-    Call inside a write transaction: on SQLite the session's ``BEGIN IMMEDIATE`` holds the
-    write lock from the first read; on PostgreSQL the row is locked ``FOR UPDATE``. A
-    response that is already submitted is returned unchanged with ``created`` False.
+    The same checks and content hash as :func:`surveys.services.store_response`, done as
+    one conditional status transition (``UPDATE ... WHERE status = 'draft'``) inside the
+    write transaction: on SQLite the session's ``BEGIN IMMEDIATE`` holds the write lock
+    from the first read; on PostgreSQL the row is locked ``FOR UPDATE``. A response that is
+    already submitted is left unchanged and returned with ``created`` False.
     """
-    response = session.scalar(select(Response).where(Response.id == response_id).with_for_update())
-    if response is None:
+    row = session.execute(_SUBMIT_READ, {"rid": response_id}).one_or_none()
+    if row is None:
         raise DraftError(DraftProblem.NO_DRAFT)
-    if response.status != "draft":
-        return Submitted(response, False)
-    if response.wave.status == "closed":
+    status, wave_id, version_id, site_id, class_id, channel, language, answers, wave_status = row
+    if status != "draft":
+        return Submitted(response_id, channel, language, False)
+    if wave_status == "closed":
         raise DraftError(DraftProblem.WAVE_CLOSED)
-    stored = store_response(
-        session,
-        response_id=response.id,
-        wave=response.wave,
-        version=response.instrument_version,
-        channel=response.channel,
-        answers=dict(response.answers or {}),
-        site=response.site,
-        school_class=response.school_class,
-        language=response.language,
-        started_at=response.started_at,
-        submitted_at=now,
-        access_code_id=response.access_code_id,
+    instrument = _instrument_for(session, version_id)
+    validated = validate_answers(instrument, dict(answers or {}), strict_unknown=True)
+    if not validated.ok:
+        return Submitted(response_id, channel, language, False, validated)
+    digest = answers_hash(
+        {
+            "answers": validated.answers,
+            "wave": wave_id,
+            "version": version_id,
+            "site": site_id,
+            "class": class_id,
+        }
     )
-    if stored.response is None:
-        return Submitted(response, False, stored.validated)
-    return Submitted(stored.response, True, stored.validated)
+    now = now or utcnow()
+    result = session.execute(
+        _SUBMIT_WRITE,
+        {
+            "rid": response_id,
+            "answers": validated.answers,
+            "digest": digest,
+            "language": language or instrument.default_language,
+            "now": now,
+        },
+    )
+    created = bool(getattr(result, "rowcount", 0) == 1)
+    return Submitted(response_id, channel, language, created, validated)
 
 
 # --- teachers -------------------------------------------------------------------------------

@@ -477,7 +477,7 @@ def test_school_staff_see_only_their_own_classes_counts(
     url = f"/teacher/class/{school['cls'].id}/{school['wave'].id}"
     assert app.test_client().get(url).status_code == 302  # sign in first
     assert staff((school["site"],), "head@example.org").get(url).status_code == 200
-    assert staff((), "elsewhere@example.org").get(url).status_code == 403
+    assert staff((), "elsewhere@example.org").get(url).status_code == 404  # not revealed
 
 
 def test_teacher_pin_is_stored_as_an_argon2_hash(school: dict[str, Any]) -> None:
@@ -487,3 +487,34 @@ def test_teacher_pin_is_stored_as_an_argon2_hash(school: dict[str, Any]) -> None
     assert "4821" not in cls.teacher_pin_hash
     assert check_teacher_pin(cls, "4821")
     assert not check_teacher_pin(cls, "4822")
+
+
+def test_compiled_catalogues_are_up_to_date() -> None:
+    from webapp.take.i18n import TRANSLATIONS, compiled_bytes
+
+    po_files = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
+    assert {p.parents[1].name for p in po_files} >= {"pl", "tr", "ur"}
+    for po_file in po_files:
+        mo_file = po_file.with_suffix(".mo")
+        assert mo_file.read_bytes() == compiled_bytes(po_file), (
+            f"{mo_file} is out of date: run python -m webapp.take.i18n"
+        )
+
+
+def test_interface_text_follows_the_survey_language(
+    client: Any, make_site: Any, make_wave: Any, make_code: Any
+) -> None:
+    wave = make_wave()
+    area = make_site("A1", kind="area", postcodes="E8")
+    code = make_code(wave, area, kind="area", instrument="resident_baseline")
+    rid = start(client, code.code)
+    token = token_of(client, rid)
+    client.post(f"/s/{rid}/language", data={"lang": "tr", "draft_token": token})
+    page = client.get(f"/s/{rid}/q/postcode").get_data(as_text=True)
+    assert "İleri" in page  # "Next"
+    assert "Posta kodunuzun (postcode) ilk kısmı nedir?" in page
+    done = client.get("/done?who=web&lang=tr").get_data(as_text=True)
+    assert "Teşekkür ederiz" in done
+    start_page = client.get("/start?lang=pl").get_data(as_text=True)
+    assert "Wpisz swój kod" in start_page
+    assert '<html lang="pl"' in start_page

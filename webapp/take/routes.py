@@ -517,7 +517,7 @@ def submit(rid: str) -> Page_:
         rid = check_response_id(rid)
     except ValueError:
         abort(404)
-    if not (bound(rid) or token_ok(rid, request.form.get("draft_token"))):
+    if not (token_ok(rid, request.form.get("draft_token")) or bound(rid)):
         return redirect(url_for("take.resume", rid=rid))
     db = db_session()
     try:
@@ -528,18 +528,20 @@ def submit(rid: str) -> Page_:
             abort(404)
         use_language(str(session.get(SESSION_LANG, "en")))
         return _message(_("Your answers could not be sent"), problem_message(err.problem), 409)
-    if result.validated is not None and not result.validated.ok and not result.created:
+    if result.validated is not None and not result.validated.ok:
         db.rollback()
         bind(rid)
-        ctx = Ctx(result.response)
+        draft = db.get(Response, rid)
+        if draft is None:
+            abort(404)
+        ctx = Ctx(draft)
         errors = [
             (field_id(e.item), error_text(e, ctx.instrument.item(e.item), ctx.language))
             for e in result.validated.errors
         ]
         return _check_view(ctx, errors)
     db.commit()
-    response = result.response
-    return redirect(url_for("take.done", who=response.channel, lang=response.language))
+    return redirect(url_for("take.done", who=result.channel, lang=result.language))
 
 
 @bp.get("/done")
