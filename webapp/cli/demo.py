@@ -62,10 +62,10 @@ def demo(
         with session_for(engine) as session:
             result = build_demo(session, seed=seed, on_step=step)
     except DemoError as err:
-        engine.dispose()
         fail(str(err))
         return
-    engine.dispose()
+    finally:
+        engine.dispose()
     elapsed = time.perf_counter() - started
     _report(result, elapsed=elapsed, seed=seed, host=host, port=port)
     if packs if packs is not None else not no_serve:

@@ -77,27 +77,29 @@ def users_create(
     if role == "school_staff" and not site_codes:
         fail("school staff need --site with their school's site id")
     engine = open_db(db_url)
-    with session_for(engine) as session:
-        get_community(session)  # a clear error before the password is asked for
-        for code in dict.fromkeys(site_codes):
-            _site(session, code, role, kinds)
-    # Ask outside any transaction: a write lock must not wait on someone typing.
-    password = _read_password(password_stdin)
-    with session_for(engine) as session:
-        community = get_community(session)
-        sites = [_site(session, code, role, kinds) for code in dict.fromkeys(site_codes)]
-        user = create_user(
-            session,
-            community=community,
-            email=email,
-            password=password,
-            role=role,
-            display_name=name.strip(),
-            site_ids=[s.id for s in sites],
-        )
-        bound = f" for {', '.join(s.name for s in sites)}" if sites else ""
-        click.echo(f"account created: {user.email} ({role}){bound}")
-    engine.dispose()
+    try:
+        with session_for(engine) as session:
+            get_community(session)  # a clear error before the password is asked for
+            for code in dict.fromkeys(site_codes):
+                _site(session, code, role, kinds)
+        # Ask outside any transaction: a write lock must not wait on someone typing.
+        password = _read_password(password_stdin)
+        with session_for(engine) as session:
+            community = get_community(session)
+            sites = [_site(session, code, role, kinds) for code in dict.fromkeys(site_codes)]
+            user = create_user(
+                session,
+                community=community,
+                email=email,
+                password=password,
+                role=role,
+                display_name=name.strip(),
+                site_ids=[s.id for s in sites],
+            )
+            bound = f" for {', '.join(s.name for s in sites)}" if sites else ""
+            click.echo(f"account created: {user.email} ({role}){bound}")
+    finally:
+        engine.dispose()
 
 
 def _site(session: Session, code: str, role: str, kinds: tuple[str, ...] | None) -> Site:
@@ -115,13 +117,24 @@ def _site(session: Session, code: str, role: str, kinds: tuple[str, ...] | None)
 def users_list(db_url: str | None) -> None:
     """List staff accounts: email, role, active or not, sites, name."""
     engine = open_db(db_url)
-    with session_for(engine) as session:
-        codes = {s.id: s.code for s in session.scalars(select(Site))}
-        accounts = session.scalars(select(User).order_by(User.role, User.email)).all()
-        for user in accounts:
-            sites = " ".join(sorted(codes.get(i, str(i)) for i in user.site_ids)) or "-"
-            state = "active" if user.active else "inactive"
-            click.echo(f"{user.email}\t{user.role}\t{state}\t{sites}\t{user.display_name}")
-        if not accounts:
-            click.echo("no accounts yet: add one with 'placevoice users create EMAIL --role admin'")
-    engine.dispose()
+    try:
+        with session_for(engine) as session:
+            codes = {s.id: s.code for s in session.scalars(select(Site))}
+            lines = [
+                "\t".join(
+                    (
+                        user.email,
+                        user.role,
+                        "active" if user.active else "inactive",
+                        " ".join(sorted(codes.get(i, str(i)) for i in user.site_ids)) or "-",
+                        user.display_name,
+                    )
+                )
+                for user in session.scalars(select(User).order_by(User.role, User.email))
+            ]
+    finally:
+        engine.dispose()
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo("no accounts yet: add one with 'placevoice users create EMAIL --role admin'")
