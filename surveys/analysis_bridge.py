@@ -14,7 +14,14 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis import ItemSpec, ScaleSpec, item_trends, summarise_wave, swemwbs_scale
+from analysis import (
+    AnalysisError,
+    ItemSpec,
+    ScaleSpec,
+    item_trends,
+    summarise_wave,
+    swemwbs_scale,
+)
 from analysis.spec import AREA_COLUMNS, SUMMARY_COLUMNS
 from instruments import Instrument
 from instruments.model import Item
@@ -170,7 +177,14 @@ def _summarise(
                     " does not ask, so residents are not weighted"
                 )
                 margins = None
-    table = summarise_wave(frame, specs, wave=wave.name, level=level, k=k, margins=margins)
+    if margins is not None:
+        try:
+            table = summarise_wave(frame, specs, wave=wave.name, level=level, k=k, margins=margins)
+        except AnalysisError as err:
+            notes.append(f"residents are not weighted: {err}")
+            margins = None
+    if margins is None:
+        table = summarise_wave(frame, specs, wave=wave.name, level=level, k=k)
     return table, len(frame), margins is not None, notes
 
 
@@ -180,6 +194,8 @@ def wave_summary(
     level: str,
     instrument_id: str | None = None,
     k: int | None = None,
+    *,
+    trends: bool = True,
 ) -> WaveSummary:
     """Summarise ``wave`` at ``level`` ("school" or "area"), with trends if it has a previous.
 
@@ -196,6 +212,9 @@ def wave_summary(
         Default: ``pupil_perception`` for schools, ``resident_baseline`` for areas.
     k
         Suppression threshold; default the community's ``suppression_k``.
+    trends
+        Also compare with the previous wave (``WaveSummary.trends``); False skips
+        loading it when only this wave's rows are wanted.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be 'school' or 'area', not '{level}'")
@@ -206,8 +225,8 @@ def wave_summary(
     table, count, weighted, notes = _summarise(
         session, wave=wave, level=level, instrument_id=instrument_id, k=threshold, specs=specs
     )
-    trends = None
-    if wave.previous is not None:
+    changes = None
+    if trends and wave.previous is not None:
         before, _, _, _ = _summarise(
             session,
             wave=wave.previous,
@@ -216,10 +235,10 @@ def wave_summary(
             k=threshold,
             specs=specs,
         )
-        trends = item_trends(table, before, k=threshold)
+        changes = item_trends(table, before, k=threshold)
     return WaveSummary(
         items=table,
-        trends=trends,
+        trends=changes,
         instrument_id=instrument_id,
         level=level,
         k=threshold,

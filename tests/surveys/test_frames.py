@@ -259,3 +259,38 @@ def test_response_rows_not_touched(session: Session, mini: dict[str, Any]) -> No
     rid = add(session, mini, {"q_like": "agree"})
     load_responses(session, wave=mini["wave"], instrument_id="mini")
     assert session.get(Response, rid) is not None
+
+
+def test_wave_summary_with_trends(
+    session: Session, make_site: Callable[..., Site], make_wave: Callable[..., Wave]
+) -> None:
+    from surveys.analysis_bridge import wave_summary
+    from surveys.importing import import_responses
+
+    make_site("S01")
+    make_site("S02")
+    before = make_wave("Spring 2026")
+    now = make_wave("Spring 2027", previous="Spring 2026")
+    for wave, s01_positive in ((before, 20), (now, 45)):
+        rows = ["site,safe_school"]
+        rows += ["S01,very_safe"] * s01_positive + ["S01,not_safe"] * (50 - s01_positive)
+        rows += ["S02,very_safe"] * 25 + ["S02,not_safe"] * 25
+        import_responses(
+            session,
+            wave=wave,
+            instrument_id="pupil_perception",
+            data="\n".join(rows).encode(),
+            source=f"{wave.name}.csv",
+        )
+    session.commit()
+    result = wave_summary(session, now, "school")
+    assert (result.k, result.responses, result.instrument_id) == (10, 100, "pupil_perception")
+    assert result.trends is not None
+    trend = result.trends[
+        (result.trends["site"] == "S01") & (result.trends["item"] == "safe_school")
+    ]
+    assert trend["change"].iloc[0] == pytest.approx(50.0)
+    assert trend["change_flag"].iloc[0] == "improved"
+    assert wave_summary(session, now, "school", trends=False).trends is None
+    with pytest.raises(ValueError, match="level must be"):
+        wave_summary(session, now, "county")

@@ -314,3 +314,32 @@ def test_docs_mention_every_data_command() -> None:
         "/api/openapi.json",
     ):
         assert command in docs, command
+
+
+def test_margins_that_cannot_be_met_leave_residents_unweighted(
+    run_cli: Callable[..., Any],
+    make_site: Callable[..., Site],
+    make_wave: Callable[..., Wave],
+    tmp_path: Path,
+) -> None:
+    make_wave()
+    make_site("A1", kind="area", name="Northside")
+    rows = [["site", "area_satisfaction", "sex"]] + [["A1", "very_satisfied", "female"]] * 12
+    run_cli(
+        "responses",
+        "import",
+        str(write_csv(tmp_path / "r.csv", rows)),
+        "--instrument",
+        "resident_baseline",
+        "--wave",
+        "Spring 2027",
+    )
+    margins = [["area", "variable", "category", "proportion"], ["", "sex", "female", "1"]]
+    margins.append(["", "sex", "male", "1"])  # nobody in the sample is male
+    run_cli("margins", "import", str(write_csv(tmp_path / "m.csv", margins)))
+    out = tmp_path / "areas.csv"
+    result = run_cli("summary", "--wave", "Spring 2027", "--level", "area", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "residents are not weighted: population margins: nobody in" in result.stderr
+    row = next(r for r in read_rows(out) if r["site"] == "A1" and r["item"] == "area_satisfaction")
+    assert float(row["design_effect"]) == 1.0

@@ -162,6 +162,7 @@ def openapi_document() -> dict[str, Any]:
                         "401": unauthorised,
                         "403": forbidden,
                         "404": _error("No such wave or instrument."),
+                        "422": _error("The instrument's analysis settings cannot be used."),
                     },
                 }
             },

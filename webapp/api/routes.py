@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
+from analysis import AnalysisError
 from analysis.spec import ALL_SITES
 from surveys.analysis_bridge import LEVELS, wave_summary
 from surveys.errors import NotFound
@@ -111,9 +112,11 @@ def summary(wave: str) -> ResponseReturnValue:
     if community is None or found is None:
         return problem(404, f"There is no wave called '{wave}'.")
     try:
-        result = wave_summary(session, found, level, instrument_id)
+        result = wave_summary(session, found, level, instrument_id, trends=False)
     except NotFound as err:
         return problem(404, f"{str(err)[:1].upper()}{str(err)[1:]}.")
+    except AnalysisError as err:
+        return problem(422, f"The summary cannot be made: {err}.")
     table = result.items
     if current_user.role not in SEE_ALL:
         own = set(

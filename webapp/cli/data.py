@@ -14,6 +14,7 @@ import click
 import pandas as pd
 from sqlalchemy import delete
 
+from analysis import AnalysisError
 from surveys.analysis_bridge import wave_summary
 from surveys.data_models import ALL_AREAS, PopulationMargin
 from surveys.errors import RowErrors, ServiceError, ServiceMessage
@@ -135,7 +136,11 @@ def summary(
     engine = open_db(db_url)
     with session_for(engine) as session:
         wave = get_wave(session, get_community(session), wave_name)
-        result = wave_summary(session, wave, level, instrument_id)
+        try:
+            result = wave_summary(session, wave, level, instrument_id, trends=False)
+        except AnalysisError as err:
+            fail(f"the summary cannot be made: {err}")
+            return
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     text = summary_csv(result.items, result.columns)
