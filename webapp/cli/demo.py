@@ -161,7 +161,16 @@ def _packs(url: str, built: bool) -> None:
     started = time.perf_counter()
     click.echo(f"\nGenerating packs for {CURRENT_WAVE.name} into {out} ...")
     try:
-        result: Any = generate_packs(db_url=url, wave=CURRENT_WAVE.name, out_dir=out, jobs=2)
+        if sys.stderr.isatty():
+
+            def shown(done: int, total: int) -> None:
+                click.echo(f"\r  {done} of {total} packs", nl=done == total, err=True)
+
+            result: Any = generate_packs(
+                db_url=url, wave=CURRENT_WAVE.name, out_dir=out, jobs=2, progress=shown
+            )
+        else:
+            result = generate_packs(db_url=url, wave=CURRENT_WAVE.name, out_dir=out, jobs=2)
     except Exception as err:  # the demo is usable without its packs
         click.echo(f"Packs: could not be generated ({err}); the app still works", err=True)
         return
