@@ -12,6 +12,7 @@ batch report ``{wave-slug}-packs-report.txt`` written beside the packs.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import resource
 import time
@@ -40,6 +41,7 @@ __all__ = [
     "build_contexts",
     "generate_packs",
     "pack_filename",
+    "render_contexts",
     "render_pack",
 ]
 
@@ -305,7 +307,35 @@ def generate_packs(
             contexts, notes = build_contexts(session, wave, sites=sites)
     finally:
         engine.dispose()
-    result = PackResult(notes=notes, prepare_seconds=time.perf_counter() - started)
+    return render_contexts(
+        contexts,
+        notes=notes,
+        wave=wave,
+        out_dir=out,
+        jobs=jobs,
+        progress=progress,
+        prepare_seconds=time.perf_counter() - started,
+    )
+
+
+def render_contexts(
+    contexts: Sequence[Context],
+    *,
+    notes: Sequence[Context] = (),
+    wave: str,
+    out_dir: str | Path,
+    jobs: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+    prepare_seconds: float = 0.0,
+    start_method: str | None = None,
+) -> PackResult:
+    """Render ready-made contexts (from :func:`build_contexts`) into ``out_dir``.
+
+    ``start_method`` picks how workers start (``"spawn"`` from a threaded web server;
+    default: the platform's, ``fork`` on Linux, the quickest).
+    """
+    out = Path(out_dir)
+    result = PackResult(notes=list(notes), prepare_seconds=prepare_seconds)
     out.mkdir(parents=True, exist_ok=True)
     jobs_list = [(ctx, str(out / pack_filename(wave, ctx["site"]))) for ctx in contexts]
     total = len(jobs_list)
@@ -323,7 +353,10 @@ def generate_packs(
         for ctx, path in jobs_list:
             collect(_safe_render(ctx, path))
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_warm_up) as pool:
+        context = multiprocessing.get_context(start_method) if start_method else None
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, total), initializer=_warm_up, mp_context=context
+        ) as pool:
             futures = {pool.submit(_safe_render, ctx, path): ctx["site"] for ctx, path in jobs_list}
             for future in as_completed(futures):
                 try:

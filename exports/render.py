@@ -21,7 +21,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from exports.charts import FLAG_TEXT, mark_svg, row_chart
 from exports.packdata import Context
 
-__all__ = ["PDF_OPTIONS", "Renderer", "pack_html", "renderer", "write_atomically"]
+__all__ = [
+    "PDF_OPTIONS",
+    "Renderer",
+    "chart_domains",
+    "pack_html",
+    "renderer",
+    "write_atomically",
+]
 
 #: Options given to ``write_pdf`` for every pack (and to the WeasyPrint-alone benchmark).
 PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
@@ -37,8 +44,8 @@ def _environment() -> Environment:
     )
 
 
-def pack_html(context: Context) -> str:
-    """The pack's HTML: charts drawn, every figure already a display string."""
+def chart_domains(context: Context) -> list[Context]:
+    """The context's domains with each item row's chart drawn (``svg``; "" if hidden)."""
     domains = []
     for domain in context["domains"]:
         rows = []
@@ -49,6 +56,12 @@ def pack_html(context: Context) -> str:
             rows.append({**row, "svg": row_chart(chart, label=_alt(row, context))})
         areas = [a["area"] for a in rows[0].get("areas", [])] if rows else []
         domains.append({**domain, "items": rows, "areas": areas})
+    return domains
+
+
+def pack_html(context: Context) -> str:
+    """The pack's HTML: charts drawn, every figure already a display string."""
+    domains = chart_domains(context)
     adjusted = [
         r
         for d in context["domains"]

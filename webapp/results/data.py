@@ -1,0 +1,80 @@
+"""What the results and school pages show: the packs' own contexts, cached per wave state.
+
+Pages show exactly what the PDF would (the same :func:`exports.packs.build_contexts`, so
+the same suppression): a figure the pack hides is hidden here too. The whole wave is
+analysed once and kept until a response in it changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from exports.packdata import Context
+from exports.packs import build_contexts, pack_filename, render_pack
+from surveys.models import Response, Wave
+
+__all__ = ["db_url", "pack_path", "packs_dir", "render_site_pack", "wave_contexts"]
+
+_CACHE: dict[tuple[str, int], tuple[tuple[Any, ...], tuple[list[Context], list[Context]]]] = {}
+_LOCK = Lock()
+
+
+def _stamp(session: Session, wave: Wave) -> tuple[Any, ...]:
+    row = session.execute(
+        select(func.count(Response.id), func.max(Response.updated_at)).where(
+            Response.wave_id == wave.id
+        )
+    ).one()
+    return (row[0], str(row[1]))
+
+
+def wave_contexts(session: Session, wave: Wave) -> tuple[list[Context], list[Context]]:
+    """Every pack context of ``wave`` and the sites without a pack (cached)."""
+    key = (db_url(session), wave.id)
+    stamp = _stamp(session, wave)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+    value = build_contexts(session, wave.name)
+    with _LOCK:
+        _CACHE[key] = (stamp, value)
+    return value
+
+
+def db_url(session: Session) -> str:
+    """The session's database URL, with its password (for worker processes)."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.url.render_as_string(hide_password=False)
+
+
+def packs_dir() -> Path:
+    """Where generated packs are kept (``PACKS_DIR``, default ``instance/packs``)."""
+    configured = current_app.config.get("PACKS_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "packs"
+
+
+def pack_path(wave: Wave, site_code: str) -> Path:
+    """The pack file of one site in one wave (it may not exist yet)."""
+    return packs_dir() / f"wave-{wave.id}" / pack_filename(wave.name, site_code)
+
+
+def render_site_pack(session: Session, wave: Wave, site_code: str) -> Path | None:
+    """Make one site's pack if it is missing; None if the site gets no pack."""
+    path = pack_path(wave, site_code)
+    if path.exists():
+        return path
+    contexts, _ = wave_contexts(session, wave)
+    if not any(c["site"] == site_code for c in contexts):
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    context = next(c for c in contexts if c["site"] == site_code)
+    render_pack(context, str(path))
+    return path

@@ -1,0 +1,272 @@
+"""Core team results: per wave, per site (school or area), per domain; packs; exports."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from exports.data import FORMATS, export_wave
+from exports.dataset import ExportError, instrument_versions
+from exports.packdata import domain_title, slugify
+from exports.packs import render_contexts
+from exports.xlsform import source_file, xlsx_file
+from surveys.models import InstrumentVersion, Response, Site, Wave
+from surveys.services.privacy import audit
+from webapp.auth.access import roles_required
+from webapp.database import db_session
+from webapp.results import bp
+from webapp.results.data import pack_path, packs_dir, render_site_pack, wave_contexts
+from webapp.results.view import FLAG_TEXT, MARKS, page_context
+
+
+class GenerateForm(FlaskForm):  # type: ignore[misc]
+    """A button: generate every pack of the wave (CSRF-protected)."""
+
+
+def _wave(wave_id: int) -> Wave:
+    wave = db_session().get(Wave, wave_id)
+    if wave is None or wave.community_id != current_user.community_id:
+        abort(404)
+    return wave
+
+
+def _site(code: str) -> Site:
+    site = db_session().scalar(
+        select(Site).where(Site.code == code, Site.community_id == current_user.community_id)
+    )
+    if site is None:
+        abort(404)
+    return site
+
+
+@bp.get("/")
+@roles_required("admin")
+def index() -> str:
+    """Every wave, with its instruments and their XLSForms."""
+    session = db_session()
+    waves = session.scalars(
+        select(Wave).where(Wave.community_id == current_user.community_id).order_by(Wave.id.desc())
+    ).all()
+    counts = dict(
+        session.execute(
+            select(Response.wave_id, func.count(Response.id))
+            .where(Response.status.in_(("submitted", "approved")))
+            .group_by(Response.wave_id)
+        ).all()
+    )
+    versions = session.scalars(
+        select(InstrumentVersion).order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)
+    ).all()
+    return render_template("results/index.html", waves=waves, counts=counts, versions=versions)
+
+
+@bp.get("/<int:wave_id>/")
+@roles_required("admin")
+def wave(wave_id: int) -> str:
+    """A wave: its schools and areas, packs, exports."""
+    wave = _wave(wave_id)
+    session = db_session()
+    contexts, notes = wave_contexts(session, wave)
+    instruments = sorted(instrument_versions(session, wave))
+    ready = {c["site"]: pack_path(wave, c["site"]).exists() for c in contexts}
+    domains = list(
+        dict.fromkeys(d["key"] for c in contexts if c["kind"] == "school" for d in c["domains"])
+    )
+    return render_template(
+        "results/wave.html",
+        wave=wave,
+        schools=[c for c in contexts if c["kind"] == "school"],
+        areas=[c for c in contexts if c["kind"] == "area"],
+        notes=notes,
+        ready=ready,
+        instruments=instruments,
+        formats=FORMATS,
+        domains=[(d, domain_title(d)) for d in domains],
+        form=GenerateForm(),
+    )
+
+
+@bp.get("/<int:wave_id>/site/<site_code>")
+@roles_required("admin")
+def site(wave_id: int, site_code: str) -> str:
+    """One school's or area's results, as in its pack."""
+    wave = _wave(wave_id)
+    if site_code != "community":
+        _site(site_code)
+    contexts, notes = wave_contexts(db_session(), wave)
+    context = next((c for c in contexts if c["site"] == site_code), None)
+    note = next((n for n in notes if n["site"] == site_code), None)
+    if context is None and note is None:
+        abort(404)
+    return render_template(
+        "results/site.html",
+        wave=wave,
+        c=page_context(context) if context else None,
+        note=note,
+        pdf_url=url_for("results.pack", wave_id=wave.id, site_code=site_code),
+    )
+
+
+@bp.get("/<int:wave_id>/domain/<domain>")
+@roles_required("admin")
+def domain(wave_id: int, domain: str) -> str:
+    """One domain across every school with a pack: each question, school by school."""
+    wave = _wave(wave_id)
+    contexts, _ = wave_contexts(db_session(), wave)
+    rows = [
+        (context, page_context({**context, "domains": [d]})["domains"][0])
+        for context in contexts
+        if context["kind"] == "school"
+        for d in context["domains"]
+        if d["key"] == domain
+    ]
+    if not rows:
+        abort(404)
+    return render_template("results/domain.html", wave=wave, title=domain_title(domain), rows=rows)
+
+
+@bp.post("/<int:wave_id>/packs")
+@roles_required("admin")
+def generate(wave_id: int) -> WerkzeugResponse:
+    """Generate every pack of the wave now (replacing older ones)."""
+    wave = _wave(wave_id)
+    if not GenerateForm().validate_on_submit():
+        abort(400)
+    session = db_session()
+    contexts, notes = wave_contexts(session, wave)
+    result = render_contexts(
+        contexts,
+        notes=notes,
+        wave=wave.name,
+        out_dir=packs_dir() / f"wave-{wave.id}",
+        jobs=int(current_app.config.get("PACK_JOBS", 2)),
+        start_method="spawn",  # never fork a threaded web server
+    )
+    audit(
+        session,
+        current_user.id,
+        "packs_generate",
+        "wave",
+        wave.id,
+        written=len(result.written),
+        failed=len(result.failed),
+    )
+    session.commit()
+    if result.failed:
+        flash(
+            f"{len(result.written)} packs made; {len(result.failed)} failed: "
+            + ", ".join(f.site for f in result.failed),
+            "error",
+        )
+    else:
+        flash(
+            f"{len(result.written)} packs made; {len(result.notes)} sites had too few responses.",
+            "success",
+        )
+    return redirect(url_for("results.wave", wave_id=wave.id))
+
+
+@bp.get("/<int:wave_id>/packs/<site_code>.pdf")
+@roles_required("admin")
+def pack(wave_id: int, site_code: str) -> WerkzeugResponse:
+    """Download one pack (made now if it was not generated yet)."""
+    wave = _wave(wave_id)
+    if site_code != "community":
+        _site(site_code)
+    session = db_session()
+    path = render_site_pack(session, wave, site_code)
+    if path is None:
+        abort(404)
+    audit(session, current_user.id, "pack_download", "site", site_code, wave=wave.name)
+    session.commit()
+    return send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=path.name, max_age=0
+    )
+
+
+@bp.get("/<int:wave_id>/export/<fmt>")
+@bp.get("/<int:wave_id>/export/<fmt>/<instrument>")
+@roles_required("admin")
+def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugResponse:
+    """A zip of the wave's data export in ``fmt`` with its codebook(s)."""
+    wave = _wave(wave_id)
+    if fmt not in FORMATS:
+        abort(404)
+    session = db_session()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            written = export_wave(
+                session,
+                wave=wave.name,
+                fmt=fmt,
+                out_dir=tmp,
+                instruments=[instrument] if instrument else None,
+            )
+        except ExportError:
+            abort(404)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in written:
+                archive.write(path, Path(path).name)
+    audit(
+        session,
+        current_user.id,
+        "export",
+        "wave",
+        wave.id,
+        format=fmt,
+        instrument=instrument or "all",
+        files=len(written),
+    )
+    session.commit()
+    buffer.seek(0)
+    name = f"{slugify(wave.name)}-{instrument or 'all'}-{fmt}.zip"
+    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
+
+
+@bp.get("/instruments/<int:version_id>/xlsform")
+@roles_required("admin")
+def xlsform(version_id: int) -> WerkzeugResponse:
+    """The instrument's XLSForm exactly as stored."""
+    version = db_session().get(InstrumentVersion, version_id)
+    if version is None:
+        abort(404)
+    file = source_file(version)
+    return send_file(
+        io.BytesIO(file.data),
+        mimetype=file.mimetype,
+        as_attachment=True,
+        download_name=file.filename,
+    )
+
+
+@bp.get("/instruments/<int:version_id>/xlsform.xlsx")
+@roles_required("admin")
+def xlsform_xlsx(version_id: int) -> WerkzeugResponse:
+    """The instrument's XLSForm as an Excel workbook (for KoboToolbox and ODK)."""
+    version = db_session().get(InstrumentVersion, version_id)
+    if version is None:
+        abort(404)
+    try:
+        file = xlsx_file(version)
+    except ValueError:
+        abort(404)
+    return send_file(
+        io.BytesIO(file.data),
+        mimetype=file.mimetype,
+        as_attachment=True,
+        download_name=file.filename,
+    )
+
+
+@bp.context_processor
+def _chart_helpers() -> dict[str, object]:
+    return {"flag_text": FLAG_TEXT, "marks": MARKS}
