@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, func, select, update
+from sqlalchemy import Column, Engine, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import AuditEntry, Base, Response, Wave, utcnow
@@ -34,6 +34,7 @@ __all__ = [
     "due_for_retention",
     "erase_by_receipt",
     "run_retention",
+    "scrub_sqlite",
 ]
 
 #: Responses deleted per statement (keeps SQL parameter lists small).
@@ -118,8 +119,47 @@ def delete_responses(
             execution_options={"synchronize_session": False},
         )
         deleted += int(getattr(result, "rowcount", 0) or 0)
-    session.expire_all()
+    _forget(session, set(ids), links)
     return deleted
+
+
+def _forget(session: Session, ids: set[str], links: list[tuple[Table, Column[Any]]]) -> None:
+    """Drop deleted rows from the session and refresh the ones whose link was cleared."""
+    names = {column.name for _table, column in links}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Response):
+            if obj.id in ids:
+                session.expunge(obj)
+            continue
+        for name in names:
+            if getattr(obj, name, None) in ids:
+                table = getattr(obj, "__table__", None)
+                column = table.columns.get(name) if table is not None else None
+                if column is not None and column.nullable and not column.primary_key:
+                    session.expire(obj)
+                else:
+                    session.expunge(obj)
+                break
+
+
+def scrub_sqlite(engine: Engine) -> bool:
+    """Overwrite freed pages of a SQLite database (VACUUM) so deleted answers are gone.
+
+    Deleted rows otherwise stay readable in free pages and the WAL until reused. Returns
+    False (doing nothing) for other databases; PostgreSQL's autovacuum reclaims dead rows.
+    """
+    if engine.url.get_backend_name() != "sqlite":
+        return False
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.execute("VACUUM")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
+    return True
 
 
 @dataclass(frozen=True)
@@ -166,12 +206,14 @@ def run_retention(
 ) -> list[RetentionResult]:
     """Delete the responses of every wave whose retention period has ended.
 
-    Returns one result per wave that is due (with the count deleted, or that would be in
-    a dry run). Each deletion is written to the audit log. The caller commits.
+    Returns one result per due wave that still had responses (with the count deleted, or
+    that would be in a dry run). Each deletion is written to the audit log. The caller commits.
     """
     results = []
     for wave in due_for_retention(session, now=now):
         ids = list(session.scalars(select(Response.id).where(Response.wave_id == wave.id)))
+        if not ids:
+            continue
         count = len(ids) if dry_run else delete_responses(session, ids)
         assert wave.closed_at is not None and wave.retention_days is not None
         results.append(

@@ -15,8 +15,9 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 import surveys.services.setup as setup_service
-from surveys.field_models import ResearcherAssignment
+from surveys.field_models import Coding, ResearcherAssignment, Theme
 from surveys.models import AccessCode, Response, SchoolClass, Site, User, Wave
+from surveys.services import latest_instrument_version
 from surveys.services.drafts import start_draft
 from tests.conftest import PASSWORD
 
@@ -47,6 +48,8 @@ class World:
     draft: Response
     interview: Response
     assignment: ResearcherAssignment
+    theme: Theme
+    coding: Coding
     users: dict[str, User] = field(default_factory=dict)
 
     def params(self) -> dict[str, Any]:
@@ -64,6 +67,9 @@ class World:
             "assignment_id": self.assignment.id,
             "filename": "site.css",
             "version_id": self.interview.instrument_version_id,
+            "theme_id": self.theme.id,
+            "coding_id": self.coding.id,
+            "item": "good_for_children",
         }
 
 
@@ -98,18 +104,29 @@ def world(
         instrument_id="peer_interview",
     )
     session.add(assignment)
-    version = area_code.instrument_version
+    version = latest_instrument_version(session, "peer_interview")
     # An interview by another researcher: the matrix's researcher must not see it.
     interview = Response(
         wave_id=wave.id,
         site_id=area.id,
         instrument_version_id=version.id,
         channel="field",
-        status="submitted",
-        answers={},
+        status="approved",
+        answers={"good_for_children": "The park by the library, and the youth club."},
         researcher_id=other_researcher.id,
     )
     session.add(interview)
+    session.flush()
+    theme = Theme(community_id=wave.community_id, name="Places to play")
+    session.add(theme)
+    session.flush()
+    coding = Coding(
+        coder_id=users["coder"].id,
+        response_id=interview.id,
+        item="good_for_children",
+        theme_id=theme.id,
+    )
+    session.add(coding)
     session.commit()
     return World(
         wave,
@@ -124,6 +141,8 @@ def world(
         draft,
         interview,
         assignment,
+        theme,
+        coding,
         users,
     )
 

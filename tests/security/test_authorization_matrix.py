@@ -66,6 +66,8 @@ class Rule:
 PUBLIC = Rule(None)
 ADMIN = Rule(("admin",))
 ADMIN_FORM = Rule(("admin",), ok=FORM)
+CODER = Rule(("coder", "admin"))
+CODER_FORM = Rule(("coder", "admin"), ok=FORM)
 SIGNED_IN_REDIRECT = dict.fromkeys(ACCOUNT_ROLE, (302,))
 JSON_401 = (401,)
 
@@ -105,8 +107,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("openrosa.form_list", "GET"): Rule(None, ok=(401,)),
     ("openrosa.form", "GET"): Rule(None, ok=(401,)),
     ("openrosa.submission", "POST"): Rule(None, ok=(401,)),
-    # participatory coding
-    ("coding.home", "GET"): Rule(("coder", "admin")),
+    # participatory coding (coders and the core team)
+    ("coding.home", "GET"): CODER,
+    ("coding.themes", "GET"): CODER,
+    ("coding.themes", "POST"): CODER_FORM,
+    ("coding.edit_theme", "POST"): CODER_FORM,
+    ("coding.next_answer", "GET"): Rule(("coder", "admin"), ok=(200, 302)),
+    ("coding.answer", "GET"): CODER,
+    ("coding.answer", "POST"): CODER_FORM,
+    ("coding.remove_code", "POST"): CODER_FORM,
+    ("coding.agreement", "GET"): CODER,
+    ("coding.reconcile_list", "GET"): CODER,
+    ("coding.reconcile", "GET"): CODER,
+    ("coding.reconcile", "POST"): CODER_FORM,
+    ("coding.quote", "GET"): CODER,
+    ("coding.quote", "POST"): CODER_FORM,
+    ("coding.quotes", "GET"): CODER,
     # peer research: researchers see their own interviews only
     ("field.home", "GET"): Rule(("researcher", "admin")),
     ("field.app_shell", "GET"): Rule(("researcher", "admin")),

@@ -13,7 +13,7 @@ import click
 from sqlalchemy import select
 
 from surveys.models import AuditEntry, User
-from surveys.services.privacy import erase_by_receipt, run_retention
+from surveys.services.privacy import erase_by_receipt, run_retention, scrub_sqlite
 from webapp.cli.common import db_option, fail, open_db, session_for
 
 
@@ -39,6 +39,8 @@ def retention_run(db_url: str | None, dry_run: bool) -> None:
         results = run_retention(session, dry_run=dry_run)
         if dry_run:
             session.rollback()
+    if not dry_run and any(r.responses for r in results):
+        scrub_sqlite(engine)
     engine.dispose()
     verb = "would delete" if dry_run else "deleted"
     if not results:
@@ -58,6 +60,8 @@ def erase(receipt_code: str, db_url: str | None) -> None:
     engine = open_db(db_url)
     with session_for(engine) as session:
         found = erase_by_receipt(session, receipt_code=receipt_code)
+    if found:
+        scrub_sqlite(engine)
     engine.dispose()
     if not found:
         fail("no response has that receipt code (it may already have been deleted)")
