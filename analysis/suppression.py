@@ -1,11 +1,10 @@
 """Statistical disclosure control: the one function every output goes through.
 
 Primary suppression hides any row whose count is between 1 and k - 1. Secondary
-(complementary) suppression then makes sure no hidden row can be worked out by
-subtracting the shown rows from a shown total: within every partition of a total
-(the group values of one breakdown, or the sites of one item) the number of hidden
-rows is never exactly one. A hidden row keeps its identifying columns, has
-``suppressed = True`` and has every count, percentage and test column emptied.
+(complementary) suppression then hides more rows so that no hidden row can be worked
+out from the published totals and the shown rows (see :mod:`analysis._complement`).
+A hidden row keeps its identifying columns, has ``suppressed = True`` and has every
+count, percentage and test column emptied.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis._complement import complete_partitions, protect_grid
 from analysis.errors import AnalysisError, Message
 from analysis.spec import ALL_SITES, ID_COLUMNS
 
@@ -84,46 +84,56 @@ def _group_ids(frame: pd.DataFrame, keys: list[str]) -> IntArray:
     return ids
 
 
-def _complete(gid: IntArray, include: BoolArray, supp: BoolArray, count: FloatArray) -> BoolArray:
-    """Hide the smallest shown row of every partition that has exactly one hidden row.
+def _shown_totals(
+    r: IntArray, sites: npt.NDArray[np.object_], count: FloatArray, k: int
+) -> BoolArray:
+    """Which rows' totals the item summary shows, by the summary's own rules.
 
-    Hidden rows whose count is unknown (already emptied) are treated as non-zero.
+    A site's breakdown cells add up to its total in the item summary, which hides it
+    when below k, or as the complement of another site (the same rule as
+    :func:`apply_suppression` applies to the summary).
     """
-    supp = supp.copy()
-    rows = np.flatnonzero(include)
-    if rows.size == 0:
-        return supp
-    g = gid[rows]
-    n_groups = int(g.max()) + 1
-    while True:
-        hidden = supp[rows] & ~(count[rows] == 0)
-        n_hidden = np.bincount(g, weights=hidden, minlength=n_groups)
-        cand = ~supp[rows] & (count[rows] > 0) & (n_hidden[g] == 1)
-        if not cand.any():
-            return supp
-        idx = rows[cand]
-        order = np.lexsort((idx, count[idx], gid[idx]))
-        sorted_g = gid[idx][order]
-        first = np.ones(sorted_g.size, dtype=bool)
-        first[1:] = sorted_g[1:] != sorted_g[:-1]
-        supp[idx[order][first]] = True
+    totals = np.bincount(r, weights=np.nan_to_num(count, nan=float(k))).astype(np.float64)
+    is_all = np.zeros(totals.size, dtype=bool)
+    is_all[r[sites == ALL_SITES]] = True
+    hidden = (totals > 0) & (totals < k)
+    hidden = complete_partitions(np.zeros(totals.size, dtype=np.intp), ~is_all, hidden, totals)
+    return ~hidden
 
 
-def _partitions(table: pd.DataFrame, across_sites: bool) -> list[tuple[IntArray, BoolArray]]:
+def _secondary(
+    table: pd.DataFrame, supp: BoolArray, count: FloatArray, across_sites: bool, k: int
+) -> BoolArray:
     cols = set(table.columns)
     base = [c for c in ("wave", "level", *_WHAT) if c in cols]
-    every = np.ones(len(table), dtype=bool)
-    schemes: list[tuple[IntArray, BoolArray]] = []
     if {"site", "group_var", "group_value"} <= cols:
-        # The group values of one breakdown add up to the site's total.
-        schemes.append((_group_ids(table, [*base, "site", "group_var"]), every))
-    if across_sites and "site" in cols:
-        # The sites of one item (or one group value) add up to the whole-wave total,
-        # which is shown in the ALL row and in every shown site's benchmark.
-        keys = [*base, *(c for c in ("group_var", "group_value") if c in cols)]
+        if not across_sites:
+            gid = _group_ids(table, [*base, "site", "group_var"])
+            return complete_partitions(gid, np.ones(len(table), dtype=bool), supp, count)
+        # One two-way table (sites incl. ALL x group values) per item and grouping.
+        supp = supp.copy()
         sites = table["site"].astype(str).to_numpy()
-        schemes.append((_group_ids(table, keys), sites != ALL_SITES))
-    return schemes
+        groups = table["group_value"].astype(str).to_numpy()
+        benchmarks = "benchmark_n" in cols
+        grouped = table.groupby([*base, "group_var"], sort=False, dropna=False)
+        for rows in grouped.indices.values():
+            r = np.asarray(pd.factorize(sites[rows])[0], dtype=np.intp)
+            c = np.asarray(pd.factorize(groups[rows])[0], dtype=np.intp)
+            supp[rows] = protect_grid(
+                r,
+                c,
+                supp[rows],
+                count[rows],
+                row_totals_known=_shown_totals(r, sites[rows], count[rows], k),
+                column_totals_known=benchmarks or bool((sites[rows] == ALL_SITES).any()),
+            )
+        return supp
+    if across_sites and "site" in cols:
+        # The sites of one item add up to the whole-wave total, which is shown in the
+        # ALL row and in every shown site's benchmark.
+        sites = table["site"].astype(str).to_numpy()
+        return complete_partitions(_group_ids(table, base), sites != ALL_SITES, supp, count)
+    return supp
 
 
 def apply_suppression(
@@ -158,11 +168,20 @@ def apply_suppression(
     Notes
     -----
     Primary: ``0 < n < k`` hides the row (n = 0 is shown: it discloses nobody).
-    Secondary: in every partition (the ``group_value`` rows of one site x item x
-    ``group_var``; the non-ALL sites of one item, or of one item x group value),
-    if exactly one row with a non-zero count is hidden, the shown row with the
-    smallest count is hidden too; repeated across partitions until nothing changes.
-    A total minus the shown rows then gives only the sum of two or more hidden rows.
+
+    Secondary, one-way (tables without ``group_var``, e.g. the item summary): the
+    sites of one item add up to the whole-wave row (also revealed by every shown
+    site's benchmark), so when exactly one site with a non-zero count is hidden the
+    shown site with the smallest non-zero count is hidden too.
+
+    Secondary, two-way (breakdowns): per item and grouping variable the cells form a
+    table of sites (plus the whole-wave row) x group values whose rows add up to the
+    site totals in the summary and whose columns add up to the whole-wave cells. A
+    hidden cell can be solved for exactly when it lies on no cycle of hidden cells, so
+    for each such cell the cheapest set of shown non-zero cells that closes a cycle
+    through it is hidden. Site totals the summary hides (below k, or as a complement)
+    count as unknown. Without ``across_sites`` only each site's own breakdown is
+    protected, one-way.
 
     Examples
     --------
@@ -188,14 +207,8 @@ def apply_suppression(
     for column in counts:
         values = _float(out, column)
         supp |= (values > 0) & (values < k)
-    primary = _float(out, counts[0])
-    changed = True
-    schemes = _partitions(out, across_sites) if len(out) else []
-    while changed:
-        before = int(supp.sum())
-        for gid, include in schemes:
-            supp = _complete(gid, include, supp, primary)
-        changed = int(supp.sum()) != before
+    if len(out):
+        supp = _secondary(out, supp, _float(out, counts[0]), across_sites, k)
     for column in out.columns:
         if column in ID_COLUMNS or column == "suppressed":
             continue
