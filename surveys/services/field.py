@@ -262,7 +262,13 @@ def remove_assignment(session: Session, *, actor_id: int, assignment_id: int) ->
 
 
 def assignments_for(session: Session, user_id: int) -> list[Assignment]:
-    """The researcher's assignments, newest wave first."""
+    """The researcher's assignments, newest wave first.
+
+    Besides the explicit assignments, a researcher bound to areas (``placevoice users
+    create --role researcher --site ...``) is assigned, in every open wave, to each of the
+    wave's instruments that records consent (has a ``consent`` item): an interview
+    questionnaire. Such implicit assignments have ``id`` 0.
+    """
     rows = session.execute(
         select(ResearcherAssignment, Wave, Site)
         .join(Wave, Wave.id == ResearcherAssignment.wave_id)
@@ -271,8 +277,10 @@ def assignments_for(session: Session, user_id: int) -> list[Assignment]:
         .order_by(Wave.id.desc(), Site.name, ResearcherAssignment.instrument_id)
     ).all()
     result = []
+    seen = set()
     for assignment, wave, site in rows:
         version = _wave_version(session, wave.id, assignment.instrument_id)
+        seen.add((wave.id, site.id, assignment.instrument_id))
         result.append(
             Assignment(
                 id=assignment.id,
@@ -286,22 +294,52 @@ def assignments_for(session: Session, user_id: int) -> list[Assignment]:
                 version_id=version.id if version else None,
             )
         )
+    user = session.get(User, user_id)
+    if user is None or user.role != "researcher" or not user.sites:
+        return result
+    sites = [s for s in (session.get(Site, i) for i in sorted(user.site_ids)) if s is not None]
+    waves = session.scalars(
+        select(Wave)
+        .where(Wave.community_id == user.community_id, Wave.status == "open")
+        .order_by(Wave.id.desc())
+    )
+    for wave in waves:
+        for link in wave.instruments:
+            version = link.instrument_version
+            if not instrument_of(version).has_item("consent"):
+                continue
+            for site in sites:
+                key = (wave.id, site.id, version.instrument_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                result.append(
+                    Assignment(
+                        id=0,
+                        wave_id=wave.id,
+                        wave_name=wave.name,
+                        wave_status=wave.status,
+                        site_id=site.id,
+                        site_code=site.code,
+                        site_name=site.name,
+                        instrument_id=version.instrument_id,
+                        version_id=version.id,
+                    )
+                )
     return result
 
 
 def _check_assigned(
     session: Session, *, researcher_id: int, wave: Wave, site: Site, instrument_id: str
 ) -> None:
-    found = session.scalar(
-        select(ResearcherAssignment.id).where(
-            ResearcherAssignment.user_id == researcher_id,
-            ResearcherAssignment.wave_id == wave.id,
-            ResearcherAssignment.site_id == site.id,
-            ResearcherAssignment.instrument_id == instrument_id,
-        )
-    )
-    if found is None:
-        raise NotAssigned(FieldMessage.NOT_ASSIGNED)
+    for assignment in assignments_for(session, researcher_id):
+        if (assignment.wave_id, assignment.site_id, assignment.instrument_id) == (
+            wave.id,
+            site.id,
+            instrument_id,
+        ):
+            return
+    raise NotAssigned(FieldMessage.NOT_ASSIGNED)
 
 
 # --- consent, receipts --------------------------------------------------------------------

@@ -351,3 +351,28 @@ def test_withdrawal_guesses_are_rate_limited(client, session, fieldwork):
     blocked = client.post("/field/withdraw", data={"code": "WRONG-CODE-0000"})
     assert blocked.status_code == 429
     assert b"Too many attempts" in blocked.data
+
+
+def test_researcher_bound_to_an_area_is_assigned_to_interview_forms(
+    client, login, session, fieldwork, make_user
+):
+    bound = make_user("researcher", sites=(fieldwork["other_area"],))
+    found = field_service.assignments_for(session, bound.id)
+    assert [(a.site_id, a.instrument_id, a.id) for a in found] == [
+        (fieldwork["other_area"].id, "peer_interview", 0)  # only the form that records consent
+    ]
+    login(bound)
+    ok = client.post(
+        "/field/api/interviews", json=payload(fieldwork, site_id=fieldwork["other_area"].id)
+    )
+    assert ok.status_code == 201
+    refused = client.post("/field/api/interviews", json=payload(fieldwork))
+    assert refused.status_code == 403
+
+
+def test_too_large_interview_gets_json_413(client, login, app, fieldwork):
+    login(fieldwork["first"])
+    body = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    reply = client.post("/field/api/interviews", data=body, content_type="application/json")
+    assert reply.status_code == 413
+    assert reply.get_json()["status"] == 413

@@ -186,10 +186,12 @@ def remove_code(coding_id: int) -> WerkzeugResponse:
     user_id, _ = _ids()
     try:
         coding.remove_coding(session, coder_id=user_id, coding_id=coding_id)
-    except coding.CodingError:
-        abort(404)
-    session.commit()
-    flash("The code was removed.", "success")
+    except coding.CodingError as err:
+        session.rollback()
+        flash(str(err).capitalize() + ".", "error")
+    else:
+        session.commit()
+        flash("The code was removed.", "success")
     return redirect(request.form.get("back") or url_for("coding.home"))
 
 

@@ -28,6 +28,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments import Instrument
@@ -326,6 +327,21 @@ def api_interview(response_id: str) -> tuple[FlaskResponse, int] | FlaskResponse
     except field_service.InterviewNotFound:
         return jsonify(error="not found", status=404), 404
     return jsonify(id=row.id, status=row.status, answers=row.answers, site_id=row.site_id)
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(413)
+def _api_error(error: HTTPException) -> tuple[FlaskResponse, int] | tuple[str, int]:
+    """JSON errors for the field API (a missing CSRF token, a body that is too large)."""
+    code = error.code or 400
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    if code == 413:
+        message = f"The upload is too large. Files can be at most {limit} MB."
+    else:
+        message = error.description or "Something in the request was not right."
+    if request.path.startswith(url_for("field.home") + "api/"):
+        return jsonify(error=message, status=code), code
+    return render_template("error.html", code=code, message=message), code
 
 
 # --- withdrawal (public) -----------------------------------------------------------------
