@@ -78,8 +78,17 @@ def slugify(text: str) -> str:
     return slug or "wave"
 
 
-def domain_title(domain: str) -> str:
-    """The heading for a domain code."""
+#: Titles that read differently in a neighbourhood report.
+AREA_DOMAIN_TITLES: Mapping[str, str] = {
+    "belonging": "Belonging to the neighbourhood",
+    "wellbeing": "Residents' wellbeing",
+}
+
+
+def domain_title(domain: str, kind: str = "school") -> str:
+    """The heading for a domain code in a school pack or (``kind="area"``) a report."""
+    if kind == "area" and domain in AREA_DOMAIN_TITLES:
+        return AREA_DOMAIN_TITLES[domain]
     return DOMAIN_TITLES.get(domain) or domain.replace("_", " ").capitalize() or "Other"
 
 
@@ -118,20 +127,27 @@ def _signed(value: object, suppressed: bool) -> str:
     return shown.replace("-", "−") if shown.startswith("-") else f"+{shown}"
 
 
-def _item_row(row: Mapping[Any, Any], labels: Mapping[str, str]) -> Context:
+def _item_row(
+    row: Mapping[Any, Any], labels: Mapping[str, str], positives: Mapping[str, str]
+) -> Context:
     """Display strings (and chart numbers when shown) for one summary row."""
     supp = bool(row.get("suppressed"))
     pct_col = "weighted_pct" if "weighted_pct" in row else "pct_positive"
     out: Context = {
         "item": row["item"],
         "label": labels.get(str(row["item"]), str(row["item"])),
+        "positive": positives.get(str(row["item"]), ""),
         "suppressed": supp,
         "n": display_value(row.get("n"), suppressed=supp),
         "pct": _pct(row.get(pct_col), supp),
         "ci": (
             SUPPRESSED_MARKER
             if supp
-            else f"{display_value(row.get('ci_low'))}–{display_value(row.get('ci_high'))}"
+            else (
+                f"{display_value(row.get('ci_low'))}–{display_value(row.get('ci_high'))}"
+                if _num(row.get("ci_low")) is not None
+                else ""
+            )
         ),
         "benchmark": _pct(row.get("benchmark_pct"), supp),
         "diff": _signed(row.get("diff"), supp),
@@ -150,6 +166,27 @@ def _item_row(row: Mapping[Any, Any], labels: Mapping[str, str]) -> Context:
             "bench": _num(row.get("benchmark_pct")),
             "flag": out["flag"],
         }
+    return out
+
+
+def positive_answers(data: InstrumentData) -> dict[str, str]:
+    """Item -> the answers counted as positive, as readers see them ("Never")."""
+    out: dict[str, str] = {}
+    for spec in data.items:
+        if not spec.positive or not data.instrument.has_item(spec.name):
+            continue
+        item = data.instrument.item(spec.name)
+        chosen = [c for c in item.choices if c.name in spec.positive]
+        numbers = sorted(int(c.name) for c in chosen if c.name.lstrip("-").isdigit())
+        if len(numbers) == len(chosen) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+            out[spec.name] = f"{numbers[0]} to {numbers[-1]}"
+            continue
+        names = [c.label("en") for c in chosen]
+        if not names:  # numeric rules such as ">=7"
+            names = sorted(spec.positive)
+        if len(names) > 3:
+            names = [f"any of {len(names)} answers ({names[0]}, {names[1]}…)"]
+        out[spec.name] = " or ".join(names) if len(names) < 3 else ", ".join(names)
     return out
 
 
@@ -350,6 +387,7 @@ def school_contexts(
         )
         trends = item_trends(summary, prev_summary, k=k)
     labels = {i.name: i.label for i in data.items}
+    positives = positive_answers(data)
     eligible = pack_eligibility(frame, min_responses=min_responses)
     summary_by_site = dict(tuple(summary.groupby("site", sort=False)))
     breakdown_by_site = dict(tuple(breakdowns.groupby("site", sort=False)))
@@ -383,7 +421,7 @@ def school_contexts(
         )
         item_rows = []
         for row in rows_all.to_dict("records"):
-            ctx = _item_row(row, labels)
+            ctx = _item_row(row, labels, positives)
             ctx.update(_trend_cells(trend_rows.get(str(row["item"]))))
             item_rows.append(ctx)
         by_item = {r["item"]: r for r in item_rows}
@@ -457,10 +495,11 @@ def area_contexts(
     frame = _analysis_frame(data)
     summary = summarise_wave(frame, data.items, wave=wave, level="area", k=k, margins=margins)
     labels = {i.name: i.label for i in data.items}
+    positives = positive_answers(data)
     eligible = pack_eligibility(frame, min_responses=min_responses)
     by_site = dict(tuple(summary.groupby("site", sort=False)))
     community_rows = {
-        str(r["item"]): _item_row(r, labels)
+        str(r["item"]): _item_row(r, labels, positives)
         for r in by_site.get(ALL_SITES, summary.iloc[0:0]).to_dict("records")
     }
     weighted = margins is not None
@@ -480,7 +519,8 @@ def area_contexts(
             )
             continue
         rows = [
-            _item_row(r, labels) for r in by_site.get(site, summary.iloc[0:0]).to_dict("records")
+            _item_row(r, labels, positives)
+            for r in by_site.get(site, summary.iloc[0:0]).to_dict("records")
         ]
         for row in rows:
             whole = community_rows.get(row["item"])
@@ -577,7 +617,7 @@ def _area_context(
         domains.append(
             {
                 "key": domain,
-                "title": domain_title(domain),
+                "title": domain_title(domain, "area"),
                 "items": domain_rows,
                 "score": _domain_score(domain_rows),
                 "scales": [],

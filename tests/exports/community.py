@@ -105,12 +105,11 @@ def build_community(
     ),
     seed: int = 7,
     previous_wave: bool = True,
+    slug: str = "riverside",
 ) -> Built:
     """Create the community, sites, classes, both waves and all responses; commit."""
     rng = np.random.default_rng(seed)
-    community = get_or_create_community(
-        session, slug="riverside", name="Riverside Children's Community"
-    )
+    community = get_or_create_community(session, slug=slug, name="Riverside Children's Community")
     ensure_builtin_instruments(session)
     session.flush()
     pupil = load_builtin("pupil_perception")

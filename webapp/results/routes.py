@@ -188,7 +188,11 @@ def pack(wave_id: int, site_code: str) -> WerkzeugResponse:
     audit(session, current_user.id, "pack_download", "site", site_code, wave=wave.name)
     session.commit()
     return send_file(
-        path, mimetype="application/pdf", as_attachment=True, download_name=path.name, max_age=0
+        io.BytesIO(path.read_bytes()),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=path.name,
+        max_age=0,
     )
 
 

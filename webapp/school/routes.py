@@ -7,6 +7,8 @@ learn whether a code exists. Admins may use these pages too (they see every scho
 
 from __future__ import annotations
 
+import io
+
 from flask import abort, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -133,5 +135,9 @@ def pack(site_code: str) -> WerkzeugResponse:
     audit(session, current_user.id, "pack_download", "site", site.code, wave=wave.name)
     session.commit()
     return send_file(
-        path, mimetype="application/pdf", as_attachment=True, download_name=path.name, max_age=0
+        io.BytesIO(path.read_bytes()),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=path.name,
+        max_age=0,
     )
