@@ -211,15 +211,20 @@ def parse_sites_csv(data: bytes, *, source: str = "sites.csv") -> list[SiteRow]:
         raise ServiceError(
             ServiceMessage.CSV_UNREADABLE, source=source, detail="it is not UTF-8 text"
         ) from err
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        fieldnames = reader.fieldnames
+        raw_rows = list(reader)
+    except csv.Error as err:  # e.g. a field over the csv module's 128 KB limit
+        raise ServiceError(ServiceMessage.CSV_UNREADABLE, source=source, detail=str(err)) from err
+    header = [h.strip().lower() for h in fieldnames or []]
     missing = [c for c in ("site_id", "name", "kind") if c not in header]
     if missing:
         raise ServiceError(ServiceMessage.CSV_HEADER, source=source, columns=", ".join(missing))
     problems: list[str] = []
     rows: list[SiteRow] = []
     seen: set[str] = set()
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in enumerate(raw_rows, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         if not any(row.values()):
             continue
