@@ -215,19 +215,46 @@ def _choice_labels(data: InstrumentData, item: str) -> dict[str, str]:
     return labels
 
 
+#: Breakdown cells of one site: grouping variable -> [(item, group value, shown text)].
+SiteBreakdowns = dict[str, list[tuple[str, str, str]]]
+
+
+def _index_breakdowns(breakdowns: pd.DataFrame) -> dict[str, SiteBreakdowns]:
+    """Site -> its breakdown cells as display text, in one pass over the table."""
+    if breakdowns.empty:
+        return {}
+    supp = breakdowns["suppressed"].fillna(False).to_numpy(dtype=bool)
+    pct = pd.to_numeric(breakdowns["pct_positive"], errors="coerce").to_numpy(dtype=float)
+    out: dict[str, SiteBreakdowns] = {}
+    columns = zip(
+        breakdowns["site"].astype(str),
+        breakdowns["group_var"].astype(str),
+        breakdowns["item"].astype(str),
+        breakdowns["group_value"].astype(str),
+        pct,
+        supp,
+        strict=True,
+    )
+    for site, var, item, value, number, hidden in columns:
+        text = _pct(None if math.isnan(number) else float(number), bool(hidden))
+        out.setdefault(site, {}).setdefault(var, []).append((item, value, text))
+    return out
+
+
 def _breakdown_tables(
-    site_rows: pd.DataFrame, items: Sequence[str], data: InstrumentData, labels: Mapping[str, str]
+    site_cells: SiteBreakdowns,
+    items: Sequence[str],
+    data: InstrumentData,
+    labels: Mapping[str, str],
 ) -> list[Context]:
     """One table per grouping variable: rows = items, columns = group values."""
     tables = []
-    for var, part in site_rows.groupby("group_var", sort=False):
-        values = list(dict.fromkeys(part["group_value"].astype(str)))
-        choice_labels = _choice_labels(data, str(var))
-        cells: dict[tuple[str, str], str] = {}
-        for row in part.to_dict("records"):
-            cells[(str(row["item"]), str(row["group_value"]))] = _pct(
-                row.get("pct_positive"), bool(row.get("suppressed"))
-            )
+    wanted = set(items)
+    for var, triples in site_cells.items():
+        mine = [t for t in triples if t[0] in wanted]
+        values = list(dict.fromkeys(value for _, value, _ in mine))
+        choice_labels = _choice_labels(data, var)
+        cells = {(item, value): text for item, value, text in mine}
         present = [i for i in items if any((i, v) in cells for v in values)]
         # A group hidden in every row is named in a note instead of a column of [c].
         hidden = [
@@ -243,10 +270,10 @@ def _breakdown_tables(
         if rows and shown:
             tables.append(
                 {
-                    "var": str(var),
+                    "var": var,
                     "title": "Year group"
                     if var == "year_group"
-                    else str(var).replace("_", " ").capitalize(),
+                    else var.replace("_", " ").capitalize(),
                     "columns": [_group_label(v, choice_labels) for v in shown],
                     "rows": rows,
                     "hidden": [_group_label(v, choice_labels) for v in hidden],
@@ -280,19 +307,20 @@ def _domain_score(rows: Sequence[Context]) -> Context:
 
 
 def _scale_rows(
-    scales: pd.DataFrame, site: str, items: Sequence[ItemSpec]
-) -> dict[str, list[Context]]:
-    """Domain -> scale results of one site (scale named after its items' domain)."""
+    scales: pd.DataFrame, items: Sequence[ItemSpec]
+) -> dict[str, dict[str, list[Context]]]:
+    """Site -> domain -> scale results (a scale belongs to its items' domain)."""
     if scales.empty:
         return {}
     domain_of: dict[str, str] = {}
     for item in items:
         if item.scale:
             domain_of.setdefault(item.scale, item.domain or "other")
-    out: dict[str, list[Context]] = {}
-    for row in scales[scales["site"] == site].to_dict("records"):
+    out: dict[str, dict[str, list[Context]]] = {}
+    for row in scales.to_dict("records"):
         supp = bool(row.get("suppressed"))
-        out.setdefault(domain_of.get(str(row["scale"]), "other"), []).append(
+        mine = out.setdefault(str(row["site"]), {})
+        mine.setdefault(domain_of.get(str(row["scale"]), "other"), []).append(
             {
                 "name": str(row["scale"]).replace("_", " ").capitalize(),
                 "n": display_value(row.get("n"), suppressed=supp),
@@ -390,7 +418,8 @@ def school_contexts(
     positives = positive_answers(data)
     eligible = pack_eligibility(frame, min_responses=min_responses)
     summary_by_site = dict(tuple(summary.groupby("site", sort=False)))
-    breakdown_by_site = dict(tuple(breakdowns.groupby("site", sort=False)))
+    breakdown_by_site = _index_breakdowns(breakdowns)
+    scales_by_site = _scale_rows(scales, data.items)
     trend_by_site = dict(tuple(trends.groupby("site", sort=False))) if trends is not None else {}
     whole = summary_by_site.get(ALL_SITES)
     overall = {
@@ -425,8 +454,7 @@ def school_contexts(
             ctx.update(_trend_cells(trend_rows.get(str(row["item"]))))
             item_rows.append(ctx)
         by_item = {r["item"]: r for r in item_rows}
-        scale_rows = _scale_rows(scales, site, data.items)
-        site_breakdowns = breakdown_by_site.get(site)
+        scale_rows = scales_by_site.get(site, {})
         domains = []
         for domain in _domains(data.items, by_item):
             names = [
@@ -440,15 +468,8 @@ def school_contexts(
                     "items": rows,
                     "score": _domain_score(rows),
                     "scales": scale_rows.get(domain, []),
-                    "breakdowns": (
-                        _breakdown_tables(
-                            site_breakdowns[site_breakdowns["item"].isin(names)],
-                            names,
-                            data,
-                            labels,
-                        )
-                        if site_breakdowns is not None
-                        else []
+                    "breakdowns": _breakdown_tables(
+                        breakdown_by_site.get(site, {}), names, data, labels
                     ),
                 }
             )

@@ -55,8 +55,27 @@ def chart_domains(context: Context) -> list[Context]:
                 chart = {**chart, "bench": None}
             rows.append({**row, "svg": row_chart(chart, label=_alt(row, context))})
         areas = [a["area"] for a in rows[0].get("areas", [])] if rows else []
-        domains.append({**domain, "items": rows, "areas": areas})
+        domains.append(
+            {**domain, "items": rows, "areas": areas, "combined": _combined(domain["breakdowns"])}
+        )
     return domains
+
+
+def _combined(tables: list[Context]) -> Context | None:
+    """Every breakdown of a domain in one table: a column group per grouping variable."""
+    if not tables:
+        return None
+    labels = list(dict.fromkeys(row["label"] for table in tables for row in table["rows"]))
+    cells: dict[str, list[str]] = {label: [] for label in labels}
+    for table in tables:
+        by_label = {row["label"]: row["cells"] for row in table["rows"]}
+        for label in labels:
+            cells[label] += by_label.get(label, [""] * len(table["columns"]))
+    return {
+        "groups": [(t["title"], t["columns"]) for t in tables],
+        "rows": [{"label": label, "cells": cells[label]} for label in labels],
+        "hidden": [(t["title"], t["hidden"]) for t in tables if t["hidden"]],
+    }
 
 
 def pack_html(context: Context) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from exports.packdata import Context
@@ -56,9 +57,14 @@ def db_url(session: Session) -> str:
 
 
 def packs_dir() -> Path:
-    """Where generated packs are kept (``PACKS_DIR``, default ``instance/packs``)."""
+    """Where generated packs are kept: ``PACKS_DIR``, else ``packs/`` beside the database."""
     configured = current_app.config.get("PACKS_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "packs"
+    if configured:
+        return Path(configured)
+    url = make_url(str(current_app.config.get("DATABASE_URL", "")))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(str(url.database)).resolve().parent / "packs"
+    return Path(current_app.instance_path) / "packs"
 
 
 def pack_path(wave: Wave, site_code: str) -> Path:
