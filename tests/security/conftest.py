@@ -70,6 +70,10 @@ class World:
             "theme_id": self.theme.id,
             "coding_id": self.coding.id,
             "item": "good_for_children",
+            "site_code": self.school_a.code,
+            "domain": "belonging",
+            "fmt": "csv",
+            "instrument": "pupil_perception",
         }
 
 

@@ -320,3 +320,12 @@ def test_an_unavailable_database_gets_503_with_retry_after(app_config: dict[str,
     reply = client.get("/api/waves", headers={"Accept": "application/json"})
     assert reply.status_code in (401, 503)
     app.extensions["placevoice.engine"].dispose()
+
+
+def test_passwords_are_stored_as_argon2id_with_production_parameters(world: World) -> None:
+    from surveys.services.setup import PasswordHasher, password_hasher
+
+    assert world.users["admin"].password_hash.startswith("$argon2id$")
+    production = PasswordHasher()  # the module's own hasher is cheapened for these tests
+    assert production.time_cost >= 2 and production.memory_cost >= 19 * 1024
+    assert password_hasher() is not None

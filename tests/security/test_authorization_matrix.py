@@ -165,6 +165,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("take.teacher", "POST"): Rule(None, ok=(200,)),
     ("take.teacher_live", "GET"): Rule(None, ok=(302,)),
     ("take.teacher_leave", "POST"): Rule(None, ok=(302,)),
+    # school staff: their own school's results and pack only (no pack is generated in
+    # this world, so the pack is 404 for everyone; staff_other's 404 is the scope rule)
+    ("school.home", "GET"): Rule(("school_staff", "admin")),
+    ("school.results", "GET"): Rule(("school_staff", "admin"), hidden=("staff_other",)),
+    ("school.pack", "GET"): Rule(("school_staff", "admin"), ok=(200, 404), hidden=("staff_other",)),
+    # core team results, packs, exports and XLSForm downloads
+    ("results.index", "GET"): ADMIN,
+    ("results.wave", "GET"): ADMIN,
+    # (404 while the wave has too few responses for a summary, as in this world)
+    ("results.domain", "GET"): Rule(("admin",), ok=(200, 404)),
+    ("results.site", "GET"): Rule(("admin",), ok=(200, 404)),
+    ("results.export", "GET"): ADMIN,
+    ("results.generate", "POST"): ADMIN_FORM,
+    ("results.pack", "GET"): Rule(("admin",), ok=(200, 404)),
+    ("results.xlsform", "GET"): ADMIN,
+    ("results.xlsform_xlsx", "GET"): ADMIN,
     # the teacher's live count for a class: admins, and staff of that class's school only
     ("take.teacher_staff", "GET"): Rule(("admin", "school_staff"), hidden=("staff_other",)),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileRequired
 from wtforms import EmailField, FileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -56,4 +57,4 @@ class InviteForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
 class UploadForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
     """A file of unsent interviews exported from a researcher's device."""
 
-    file = FileField("File of unsent interviews", validators=[DataRequired("Choose a file")])
+    file = FileField("File of unsent interviews", validators=[FileRequired("Choose a file")])
