@@ -147,6 +147,44 @@ def _cheapest_path(
     return None
 
 
+def _peel(
+    ends: npt.NDArray[np.intp],
+    hidden: BoolArray,
+    counts: FloatArray,
+    real: BoolArray,
+    n_nodes: int,
+) -> BoolArray:
+    """Vectorised first pass: no row or column may have exactly one non-zero hidden cell.
+
+    A node (row or column equation) with a single unknown gives it away; hide the
+    smallest shown non-zero cell of that row or column, and repeat. What is left for
+    the exact bridge search afterwards is rare.
+    """
+    hidden = hidden.copy()
+    usable = real & (counts > 0) & ~np.isnan(counts)
+    while True:
+        h = np.flatnonzero(hidden)
+        degree = np.bincount(ends[h].ravel(), minlength=n_nodes)
+        alone = (degree[ends[:, 0]] == 1) | (degree[ends[:, 1]] == 1)
+        lone = hidden & real & ~(counts == 0) & alone
+        if not lone.any():
+            return hidden
+        needy = np.zeros(n_nodes, dtype=bool)
+        for side in (0, 1):
+            needy[ends[lone, side][degree[ends[lone, side]] == 1]] = True
+        cand = np.flatnonzero(~hidden & usable)
+        node = np.concatenate([ends[cand, 0], ends[cand, 1]])
+        edge = np.concatenate([cand, cand])
+        keep = needy[node]
+        node, edge = node[keep], edge[keep]
+        if node.size == 0:
+            return hidden
+        order = np.lexsort((edge, counts[edge], node))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = node[order][1:] != node[order][:-1]
+        hidden[edge[order][first]] = True
+
+
 def protect_grid(
     row: IntArray,
     col: IntArray,
@@ -202,6 +240,14 @@ def protect_grid(
         counts += [np.nan] * len(virtual)
         n_nodes += 1
     real = [e < n_cells for e in range(len(ends))]
+    peeled = _peel(
+        np.array(ends, dtype=np.intp).reshape(-1, 2),
+        np.array(hidden_mask, dtype=bool),
+        np.array(counts),
+        np.array(real, dtype=bool),
+        n_nodes,
+    )
+    hidden_mask = peeled.tolist()
     adj = _adjacency(n_nodes, ends)
     hopeless: set[int] = set()
     while True:

@@ -247,7 +247,7 @@ def rake(
             spec = mine[mine["variable"] == variable]
             categories = spec["category"].tolist()
             code = np.asarray(
-                pd.Categorical(values[variable][members], categories=categories).codes,
+                pd.Index(categories, dtype=object).get_indexer(values[variable][members]),
                 dtype=np.intp,
             )
             present = np.bincount(code[code >= 0], minlength=len(categories))
