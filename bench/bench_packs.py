@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -119,9 +120,14 @@ def main() -> None:
 
         # --- the batch ------------------------------------------------------------------
         out_dir = Path(tmp) / "packs"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_before = time.process_time()
         started = time.perf_counter()
         result = generate_packs(db_url=url, wave=WAVE, out_dir=out_dir, jobs=args.jobs)
         wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        parent_cpu = time.process_time() - cpu_before
         per_worker: dict[int, float] = {}
         for timing in result.timings:
             per_worker[timing["pid"]] = max(
@@ -137,6 +143,11 @@ def main() -> None:
         print(
             "peak memory per worker (max RSS): "
             + ", ".join(f"{mb:.0f} MB" for mb in sorted(per_worker.values()))
+        )
+        print(
+            f"CPU: workers {worker_cpu:.1f} s ({worker_cpu / max(1, len(result.written)):.2f} s"
+            f" a pack), parent {parent_cpu:.1f} s; on {args.jobs} otherwise idle cores the batch"
+            f" would take about {parent_cpu + worker_cpu / args.jobs:.0f} s"
         )
         print(f"cores: {os.cpu_count()}, load average now: {os.getloadavg()[0]:.2f}")
 
