@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 __all__ = ["register_error_handlers"]
@@ -58,3 +58,19 @@ def register_error_handlers(app: Flask) -> None:
                 f"<!doctype html><title>Service busy</title><h1>Service busy</h1><p>{message}</p>"
             )
         return page, 503, headers
+
+    @app.errorhandler(DataError)  # type: ignore[type-var]
+    def _unstorable_input(_error: DataError) -> tuple[object, int]:
+        # Input the database cannot hold (e.g. a NUL character on PostgreSQL): the
+        # transaction is rolled back and the user told, rather than a 500.
+        from webapp.database import db_session
+
+        db_session().rollback()
+        message = (
+            "Something you sent contains characters that cannot be stored. Check it and try again."
+        )
+        if request.path.startswith(("/api/", "/openrosa/")) or request.accept_mimetypes.best == (
+            "application/json"
+        ):
+            return {"error": message, "status": 400}, 400
+        return render_template("error.html", code=400, message=message), 400

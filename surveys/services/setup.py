@@ -211,6 +211,10 @@ def parse_sites_csv(data: bytes, *, source: str = "sites.csv") -> list[SiteRow]:
         raise ServiceError(
             ServiceMessage.CSV_UNREADABLE, source=source, detail="it is not UTF-8 text"
         ) from err
+    if "\x00" in text:
+        raise ServiceError(
+            ServiceMessage.CSV_UNREADABLE, source=source, detail="it contains NUL characters"
+        )
     try:
         reader = csv.DictReader(io.StringIO(text))
         fieldnames = reader.fieldnames

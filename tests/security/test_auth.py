@@ -329,3 +329,18 @@ def test_passwords_are_stored_as_argon2id_with_production_parameters(world: Worl
     production = PasswordHasher()  # the module's own hasher is cheapened for these tests
     assert production.time_cost >= 2 and production.memory_cost >= 19 * 1024
     assert password_hasher() is not None
+
+
+def test_text_the_database_cannot_store_is_a_400_not_a_500(
+    app: Any, world: World, client_as: Any
+) -> None:
+    """A NUL character (PostgreSQL refuses it in text) in a form is refused clearly."""
+    client = client_as("admin")
+    reply = client.post(
+        "/admin/sites",
+        data={"site-code": "N1", "site-name": "Nul\x00School", "site-kind": "school"},
+    )
+    assert reply.status_code in (200, 302, 400)
+    if app.config["DATABASE_URL"].startswith("postgresql"):
+        assert reply.status_code == 400  # refused by the database, answered by the handler
+        assert b"cannot be stored" in reply.data

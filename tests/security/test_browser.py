@@ -3,6 +3,7 @@ notice in Chromium: axe-core finds no WCAG 2.2 A/AA violations."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from tests.security.conftest import World
 pytestmark = [pytest.mark.browser]
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-SHOTS = Path("/tmp/placevoice-security-shots")
+SHOTS = Path(tempfile.gettempdir()) / "placevoice-security-shots"
 
 
 def _violations(page: Any) -> list[tuple[str, str, list[Any]]]:

@@ -60,20 +60,23 @@ def responses_import(
     path = Path(file)
     engine = open_db(db_url)
     started = time.perf_counter()
-    with session_for(engine) as session:
-        wave = get_wave(session, get_community(session), wave_name)
-        try:
-            result = import_responses(
-                session,
-                wave=wave,
-                instrument_id=instrument_id,
-                data=path.read_bytes(),
-                source=path.name,
-                skip_bad=skip_bad,
-            )
-        except ImportRefused as err:
-            fail(str(err))
-            return
+    try:
+        with session_for(engine) as session:
+            wave = get_wave(session, get_community(session), wave_name)
+            try:
+                result = import_responses(
+                    session,
+                    wave=wave,
+                    instrument_id=instrument_id,
+                    data=path.read_bytes(),
+                    source=path.name,
+                    skip_bad=skip_bad,
+                )
+            except ImportRefused as err:
+                fail(str(err))
+                return
+    finally:
+        engine.dispose()  # no connection left open, on errors too
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     for problem in result.problems:
