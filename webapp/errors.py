@@ -23,7 +23,7 @@ _MESSAGES = {
 def register_error_handlers(app: Flask) -> None:
     """Render every HTTP error with the site's page (or JSON for API clients)."""
 
-    @app.errorhandler(HTTPException)
+    @app.errorhandler(HTTPException)  # type: ignore[type-var]
     def _http_error(error: HTTPException) -> tuple[object, int]:
         code = error.code or 500
         limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
