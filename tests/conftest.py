@@ -79,7 +79,7 @@ def _postgres_url() -> Iterator[str]:
         yield ""
         return
     base = make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"placevoice_test_{_worker()}"
+    name = f"placevoice_test_{_worker()}_{os.getpid()}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -13,6 +13,23 @@ csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
 
+#: The staff navigation per role: (endpoint, label, section prefix that marks it current).
+STAFF_LINKS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "admin": (
+        ("admin.dashboard", "Overview", ""),
+        ("admin.waves", "Waves", "admin.wave"),
+        ("admin.sites", "Schools and areas", "admin.site"),
+        ("results.index", "Results", "results."),
+        ("field.review_list", "Interviews", "field.review"),
+        ("field.assignments", "Researchers", "field.assign"),
+        ("coding.home", "Coding", "coding."),
+        ("audit.index", "Audit", "audit."),
+    ),
+    "school_staff": (("school.home", "My school", "school."),),
+    "researcher": (("field.home", "Field mode", "field."),),
+    "coder": (("coding.home", "Coding", "coding."),),
+}
+
 #: No third-party origins, no inline script; inline styles are not used either.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -39,7 +56,15 @@ def init_extensions(app: Flask) -> None:
 
     @app.context_processor
     def _endpoints() -> dict[str, object]:
-        return {"url_rules": frozenset(app.view_functions)}
+        return {"url_rules": frozenset(app.view_functions), "staff_links": _staff_links}
+
+    def _staff_links(role: str) -> list[tuple[str, str, str]]:
+        """(endpoint, label, section prefix) for each area the role may use."""
+        return [
+            (endpoint, label, section)
+            for endpoint, label, section in STAFF_LINKS.get(role, ())
+            if endpoint in app.view_functions
+        ]
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

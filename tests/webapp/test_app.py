@@ -107,3 +107,24 @@ def test_login_form_needs_csrf_when_enabled(app_config, make_user) -> None:  # t
     )
     assert response.status_code == 400
     app.extensions["placevoice.engine"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("role", "expected", "absent"),
+    [
+        ("admin", ["/admin/", "/results/", "/field/review", "/coding/", "/audit/"], ["/school/"]),
+        ("school_staff", ["/school/"], ["/admin/", "/audit/"]),
+        ("researcher", ["/field/"], ["/admin/", "/results/"]),
+        ("coder", ["/coding/"], ["/admin/", "/field/review"]),
+    ],
+)
+def test_staff_navigation_shows_what_each_role_may_use(  # type: ignore[no-untyped-def]
+    client, make_user, login, role: str, expected: list[str], absent: list[str]
+) -> None:
+    login(make_user(role))
+    page = client.get("/").get_data(as_text=True)
+    nav = page.split('aria-label="Staff"', 1)[1].split("</nav>", 1)[0]
+    for href in expected:
+        assert f'href="{href}"' in nav
+    for href in absent:
+        assert f'href="{href}"' not in nav
