@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.field_models import ConsentRecord
-from surveys.models import Response
+from surveys.models import Response, User
 from surveys.services import field as field_service
 from webapp.openrosa.instance import BadInstance, parse_instance
 
@@ -323,3 +323,58 @@ def test_password_guessing_is_rate_limited(client, odk):
     blocked = client.get("/openrosa/formList", headers=basic("collect@example.org", PASSWORD))
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) > 0
+
+
+def test_guessing_one_account_from_many_addresses_is_throttled_per_account(
+    client, odk, monkeypatch
+):
+    from webapp.auth import throttle
+
+    monkeypatch.setattr(throttle, "ACCOUNT_LIMITS", (throttle.Limit(5, 3600),))
+    for n in range(5):
+        wrong = client.get(
+            "/openrosa/formList",
+            headers=basic("collect@example.org", f"guess{n}"),
+            environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"},
+        )
+        assert wrong.status_code == 401
+    blocked = client.get(
+        "/openrosa/formList",
+        headers=basic("collect@example.org", "guess-again"),
+        environ_base={"REMOTE_ADDR": "10.0.9.9"},
+    )
+    assert blocked.status_code == 429
+
+
+def test_verified_credentials_are_remembered_until_the_password_changes(
+    client, session, odk, monkeypatch
+):
+    from surveys.services import field as field_service
+    from surveys.services.setup import password_hasher
+    from webapp.openrosa import routes
+
+    routes._verified.clear()
+    calls = []
+    real = field_service.authenticate_researcher
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(field_service, "authenticate_researcher", counting)
+    for _ in range(3):
+        assert (
+            client.get("/openrosa/formList", headers=basic("collect@example.org")).status_code
+            == 200
+        )
+    assert len(calls) == 1
+    assert (
+        client.get("/openrosa/formList", headers=basic("collect@example.org", "wrong")).status_code
+        == 401
+    )
+    assert len(calls) == 2
+    user = session.scalar(select(User).where(User.email == "collect@example.org"))
+    user.password_hash = password_hasher().hash("a brand new password")
+    session.commit()
+    assert client.get("/openrosa/formList", headers=basic("collect@example.org")).status_code == 401
+    assert len(calls) == 3

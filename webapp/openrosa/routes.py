@@ -10,9 +10,12 @@ or unsafe XML, 413 when too large.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import time
 from xml.sax.saxutils import escape
 
 from flask import Response, current_app, request, url_for
+from sqlalchemy import select
 from werkzeug.datastructures import Authorization
 
 from instruments.xform import to_xform
@@ -20,6 +23,7 @@ from surveys.errors import Conflict
 from surveys.models import InstrumentVersion, User
 from surveys.services import field as field_service
 from surveys.services import instrument_of, ratelimit
+from webapp.auth.throttle import throttle_for
 from webapp.database import db_session
 from webapp.openrosa import bp
 from webapp.openrosa.instance import BadInstance, parse_instance
@@ -58,21 +62,66 @@ class _TooMany(Exception):
         self.retry_after = retry_after
 
 
+#: Seconds a verified Basic credential is remembered by this worker, so that ODK Collect's
+#: burst of requests (form list, forms, HEAD, submissions) pays argon2 once, not each time.
+VERIFIED_TTL = 300.0
+_verified: dict[str, float] = {}
+
+
+def _credential_key(user: User, password: str) -> str:
+    """A keyed digest of the credential; it changes when the password hash changes."""
+    material = f"{user.id}:{user.password_hash}:{password}".encode()
+    return hmac.new(str(current_app.secret_key).encode(), material, hashlib.sha256).hexdigest()
+
+
+def _remembered(user: User | None, password: str) -> bool:
+    if user is None or not user.active or user.role != "researcher":
+        return False
+    key = _credential_key(user, password)
+    expires = _verified.get(key)
+    if expires is None:
+        return False
+    if expires < time.monotonic():
+        _verified.pop(key, None)
+        return False
+    return True
+
+
+def _remember(user: User, password: str) -> None:
+    now = time.monotonic()
+    if len(_verified) > 1000:
+        for stale in [k for k, t in _verified.items() if t < now]:
+            _verified.pop(stale, None)
+    _verified[_credential_key(user, password)] = now + VERIFIED_TTL
+
+
 def _researcher() -> User | None:
-    """The researcher the Basic credentials belong to; failed attempts are rate limited."""
+    """The researcher the Basic credentials belong to.
+
+    Failed attempts are throttled per client address and per account (the same account
+    throttle as the sign-in page, so guessing from many addresses is slowed too).
+    """
     auth: Authorization | None = request.authorization
     if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
         return None
     session = db_session()
     key = ratelimit.client_key(request.remote_addr or "", str(current_app.secret_key))
+    account = session.scalar(select(User).where(User.email == auth.username.strip().lower()))
+    throttle = throttle_for(request, auth.username)
     try:
         ratelimit.check(session, bucket="openrosa", key=key)
+        throttle.check(session, account.id if account else None)
     except ratelimit.RateLimited as err:
         raise _TooMany(err.retry_after) from None
+    if _remembered(account, auth.password):
+        return account
     user = field_service.authenticate_researcher(session, auth.username, auth.password)
     if user is None:
         ratelimit.record(session, bucket="openrosa", key=key)
+        throttle.failed(session, account.id if account else None)
         session.commit()
+        return None
+    _remember(user, auth.password)
     return user
 
 
