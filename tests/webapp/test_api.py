@@ -199,3 +199,10 @@ def test_rows_match_the_openapi_schema(
                     continue
                 kind = {"integer": int, "number": (int, float), "string": str, "boolean": bool}
                 assert isinstance(value, kind[prop["type"]]), (name, value)
+
+
+def test_openapi_and_challenge_name_the_real_session_cookie(client) -> None:  # type: ignore[no-untyped-def]
+    schemes = client.get("/api/openapi.json").get_json()["components"]["securitySchemes"]
+    assert schemes["sessionCookie"]["name"] == "placevoice"
+    challenge = client.get("/api/waves").headers["WWW-Authenticate"]
+    assert 'cookie-name="placevoice"' in challenge

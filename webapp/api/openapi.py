@@ -52,7 +52,7 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(cookie_name: str = "placevoice") -> dict[str, Any]:
     """The API description as a JSON-ready dict."""
     summary_row = {
         "type": "object",
@@ -169,7 +169,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {
-                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"}
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": cookie_name}
             },
             "schemas": {
                 "Error": _ERROR,

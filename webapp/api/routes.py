@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import pandas as pd
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -40,7 +40,8 @@ def _require_login() -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
         response = jsonify({"error": "Sign in first (POST /login).", "status": 401})
         response.status_code = 401
-        response.headers["WWW-Authenticate"] = 'Cookie realm="placevoice", cookie-name="session"'
+        cookie = current_app.config["SESSION_COOKIE_NAME"]
+        response.headers["WWW-Authenticate"] = f'Cookie realm="placevoice", cookie-name="{cookie}"'
         return response
     if current_user.role not in SEE_ALL | SEE_OWN:
         return problem(403, "Your role does not give access to results.")
@@ -50,7 +51,7 @@ def _require_login() -> ResponseReturnValue | None:
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.0 description of this API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app.config["SESSION_COOKIE_NAME"]))
 
 
 @bp.get("/waves")
