@@ -301,6 +301,8 @@ class AuditEntry(Base):
     object_id: Mapped[str] = mapped_column(String(80), default="")
     #: Non-identifying details (counts, formats); never answers or personal data.
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 from surveys.data_models import *  # noqa: E402,F403
 from surveys.field_models import *  # noqa: E402,F403
 from surveys.take_models import *  # noqa: E402,F403
