@@ -227,3 +227,48 @@ def test_passwords_are_argon2id(make_user) -> None:  # type: ignore[no-untyped-d
     assert not verify_password(user, "wrong")
     user.password_hash = "garbage"
     assert not verify_password(user, "a long pass phrase")
+
+
+def test_sqlite_writers_queue_at_the_gate_and_go_the_moment_it_opens(tmp_path: Path) -> None:
+    """A second writer waits for the first's COMMIT, then starts at once (no busy sleeps)."""
+    import time
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    first, second = make_engine(url), make_engine(url)
+    migrate(first)
+    assert (tmp_path / "g.db-writers.lock").exists()
+    order: list[str] = []
+    holding = threading.Event()
+
+    def hold() -> None:
+        with first.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO communities (slug, name, suppression_k, created_at) VALUES ('a', 'A', 10, '2027-01-01')"
+            )
+            holding.set()
+            time.sleep(0.3)
+            order.append("first commits")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holding.wait(5)
+    started = time.perf_counter()
+    with second.begin() as conn:
+        order.append("second begins")
+        waited = time.perf_counter() - started
+        conn.exec_driver_sql(
+            "INSERT INTO communities (slug, name, suppression_k, created_at) VALUES ('b', 'B', 10, '2027-01-01')"
+        )
+    thread.join()
+    assert order == ["first commits", "second begins"]
+    assert 0.2 < waited < 0.29 + 0.2  # woke with the release, not on a busy-handler sleep
+    with first.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM communities").scalar() == 2
+    # a rolled-back or failed transaction opens the gate too
+    with pytest.raises(RuntimeError):
+        with first.begin():
+            raise RuntimeError("boom")
+    with second.begin() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    first.dispose()
+    second.dispose()
