@@ -303,7 +303,7 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+import surveys.privacy  # noqa: E402,F401
 from surveys.data_models import *  # noqa: E402,F403
 from surveys.field_models import *  # noqa: E402,F403
 from surveys.take_models import *  # noqa: E402,F403
-import surveys.privacy  # noqa: E402,F401
