@@ -58,8 +58,14 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_db(db_url: str | None, *, create: bool = False) -> Engine:
-    """An engine on the database; with ``create`` the schema is made/upgraded first."""
+    """An engine on the database; with ``create`` the schema is made/upgraded first.
+
+    The engine's connections are closed when the command ends, whatever the outcome.
+    """
     engine = make_engine(database_url(db_url))
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.dispose)
     if create:
         migrate(engine)
     elif not has_schema(engine):
