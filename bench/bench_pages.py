@@ -11,7 +11,9 @@ Prints:
    sets (>= 50%). It also checks that every submission was stored exactly once.
 
 Usage: .venv/bin/python bench/bench_pages.py [--pupils 600] [--concurrency 32]
-       [--workers 2] [--threads 4] [--requests 300]
+       [--workers N] [--threads N] [--requests 300]
+
+``--workers`` and ``--threads`` default to what ``placevoice serve`` uses.
 """
 
 from __future__ import annotations
@@ -35,12 +37,31 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BARE_APP = """
+import os
+import sqlite3
+import threading
+
 from flask import Flask, request
 app = Flask(__name__)
+_local = threading.local()
 
 @app.post("/submit")
 def submit():
     token = request.form.get("draft_token", "")
+    return "<!doctype html><p>ok " + str(len(token)) + "</p>", 200
+
+
+@app.post("/submit_db")
+def submit_db():
+    token = request.form.get("draft_token", "")
+    if not hasattr(_local, "db"):
+        _local.db = sqlite3.connect(os.environ["BARE_DB"], timeout=30, isolation_level=None)
+        _local.db.execute("PRAGMA journal_mode=WAL")
+        _local.db.execute("PRAGMA synchronous=NORMAL")
+        _local.db.execute("CREATE TABLE IF NOT EXISTS t (token TEXT)")
+    _local.db.execute("BEGIN IMMEDIATE")
+    _local.db.execute("INSERT INTO t VALUES (?)", (token,))
+    _local.db.execute("COMMIT")
     return "<!doctype html><p>ok " + str(len(token)) + "</p>", 200
 """
 
@@ -232,8 +253,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pupils", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    from webapp.cli.serve import DEFAULT_THREADS, default_workers
+
+    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args(argv)
 

@@ -12,6 +12,18 @@ from gunicorn.app.base import BaseApplication
 
 from webapp.cli.common import db_option, open_db
 
+#: Threads per worker. Synchronous workers (one thread) submit fastest: with 2 cores,
+#: 4 workers x 1 thread took 956-964 submits/s where 4 x 4 took 552-807 and 2 x 4 took
+#: 583-594 (bench/bench_pages.py), as threads of one worker contend for the GIL while one
+#: of them holds the SQLite write lock. Serve behind a buffering reverse proxy (nginx),
+#: as synchronous workers are then not held up by slow clients.
+DEFAULT_THREADS = 1
+
+
+def default_workers() -> int:
+    """Worker processes by default: two per core, at most four."""
+    return min(4, (os.cpu_count() or 1) * 2)
+
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to ``cli``."""
@@ -71,11 +83,17 @@ def run_server(
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
     "--workers",
-    default=lambda: min(4, (os.cpu_count() or 1) * 2),
+    default=default_workers,
     type=int,
     help="Worker processes.",
 )
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=int,
+    help="Threads per worker (1: synchronous workers, the fastest for submits).",
+)
 def serve(db_url: str | None, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app on the current database with gunicorn."""
     engine = open_db(db_url)
