@@ -5,9 +5,12 @@ Forms post plain fields with the page's CSRF token (CSRFProtect checks every POS
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from surveys.field_models import CodedUnit, QuoteApproval
@@ -25,12 +28,34 @@ def _ids() -> tuple[int, int]:
     return int(current_user.id), int(current_user.community_id)
 
 
-def _unit_or_404(response_id: str, item: str) -> coding.Unit:
-    _, community_id = _ids()
+def _unit_view(response_id: str, item: str) -> tuple[Session, int, int, coding.Unit]:
+    """What a view of one answer starts with: the session, the actor and the answer (or 404)."""
+    session = db_session()
+    user_id, community_id = _ids()
     try:
-        return coding.get_unit(db_session(), community_id, response_id, item)
+        unit = coding.get_unit(session, community_id, response_id, item)
     except coding.CodingError:
         abort(404)
+    return session, user_id, community_id, unit
+
+
+def _save(
+    change: Callable[[], object], *, done: str, then: str
+) -> tuple[WerkzeugResponse | None, str]:
+    """Make ``change`` and commit it, then flash ``done`` and redirect to ``then``.
+
+    A :class:`coding.CodingError` rolls back instead: no redirect, and the error's message
+    for the page.
+    """
+    session = db_session()
+    try:
+        change()
+    except coding.CodingError as err:
+        session.rollback()
+        return None, str(err).capitalize() + "."
+    session.commit()
+    flash(done, "success")
+    return redirect(then), ""
 
 
 def _theme_ids(values: list[str]) -> list[int]:
@@ -72,22 +97,20 @@ def themes() -> str | WerkzeugResponse:
     user_id, community_id = _ids()
     error = ""
     if request.method == "POST":
-        try:
-            coding.add_theme(
+        saved, error = _save(
+            lambda: coding.add_theme(
                 session,
                 actor_id=user_id,
                 community_id=community_id,
                 name=request.form.get("name", ""),
                 description=request.form.get("description", ""),
                 example=request.form.get("example", ""),
-            )
-        except coding.CodingError as err:
-            session.rollback()
-            error = str(err).capitalize() + "."
-        else:
-            session.commit()
-            flash("The theme was added to the codebook.", "success")
-            return redirect(request.form.get("back") or url_for("coding.themes"))
+            ),
+            done="The theme was added to the codebook.",
+            then=request.form.get("back") or url_for("coding.themes"),
+        )
+        if saved is not None:
+            return saved
     return render_template(
         "coding/themes.html",
         themes=coding.themes(session, community_id),
@@ -133,14 +156,12 @@ def next_answer() -> WerkzeugResponse:
 @roles(*CODERS)
 def answer(response_id: str, item: str) -> str | WerkzeugResponse:
     """Tag one answer with themes (and highlighted parts of it)."""
-    session = db_session()
-    user_id, community_id = _ids()
-    unit = _unit_or_404(response_id, item)
+    session, user_id, community_id, unit = _unit_view(response_id, item)
     error = ""
     if request.method == "POST":
-        try:
-            if request.form.get("action") == "span":
-                coding.add_span_coding(
+        if request.form.get("action") == "span":
+            saved, error = _save(
+                lambda: coding.add_span_coding(
                     session,
                     coder_id=user_id,
                     community_id=community_id,
@@ -148,25 +169,25 @@ def answer(response_id: str, item: str) -> str | WerkzeugResponse:
                     item=item,
                     theme_id=_theme_ids([request.form.get("theme", "")])[0],
                     excerpt=request.form.get("excerpt", ""),
-                )
-                session.commit()
-                flash("The highlighted part was tagged.", "success")
-                return redirect(url_for("coding.answer", response_id=response_id, item=item))
-            coding.save_unit_codes(
-                session,
-                coder_id=user_id,
-                community_id=community_id,
-                response_id=unit.response_id,
-                item=item,
-                theme_ids=_theme_ids(request.form.getlist("themes")),
+                ),
+                done="The highlighted part was tagged.",
+                then=url_for("coding.answer", response_id=response_id, item=item),
             )
-        except coding.CodingError as err:
-            session.rollback()
-            error = str(err).capitalize() + "."
         else:
-            session.commit()
-            flash("Saved.", "success")
-            return redirect(url_for("coding.next_answer"))
+            saved, error = _save(
+                lambda: coding.save_unit_codes(
+                    session,
+                    coder_id=user_id,
+                    community_id=community_id,
+                    response_id=unit.response_id,
+                    item=item,
+                    theme_ids=_theme_ids(request.form.getlist("themes")),
+                ),
+                done="Saved.",
+                then=url_for("coding.next_answer"),
+            )
+        if saved is not None:
+            return saved
     mine = coding.codes_by_coder(session, unit.response_id, item).get(user_id, [])
     return render_template(
         "coding/answer.html",
@@ -182,17 +203,16 @@ def answer(response_id: str, item: str) -> str | WerkzeugResponse:
 @roles(*CODERS)
 def remove_code(coding_id: int) -> WerkzeugResponse:
     """Remove one of your own codes."""
-    session = db_session()
     user_id, _ = _ids()
-    try:
-        coding.remove_coding(session, coder_id=user_id, coding_id=coding_id)
-    except coding.CodingError as err:
-        session.rollback()
-        flash(str(err).capitalize() + ".", "error")
-    else:
-        session.commit()
-        flash("The code was removed.", "success")
-    return redirect(request.form.get("back") or url_for("coding.home"))
+    back = request.form.get("back") or url_for("coding.home")
+    saved, error = _save(
+        lambda: coding.remove_coding(db_session(), coder_id=user_id, coding_id=coding_id),
+        done="The code was removed.",
+        then=back,
+    )
+    if error:
+        flash(error, "error")
+    return saved or redirect(back)
 
 
 @bp.get("/agreement")
@@ -222,13 +242,11 @@ def reconcile_list() -> str:
 @roles(*CODERS)
 def reconcile(response_id: str, item: str) -> str | WerkzeugResponse:
     """Show both coders' themes side by side and record the agreed ones."""
-    session = db_session()
-    user_id, community_id = _ids()
-    unit = _unit_or_404(response_id, item)
+    session, user_id, community_id, unit = _unit_view(response_id, item)
     error = ""
     if request.method == "POST":
-        try:
-            coding.reconcile(
+        saved, error = _save(
+            lambda: coding.reconcile(
                 session,
                 actor_id=user_id,
                 community_id=community_id,
@@ -236,14 +254,12 @@ def reconcile(response_id: str, item: str) -> str | WerkzeugResponse:
                 item=item,
                 theme_ids=_theme_ids(request.form.getlist("themes")),
                 agreed_none=request.form.get("none") == "1",
-            )
-        except coding.CodingError as err:
-            session.rollback()
-            error = str(err).capitalize() + "."
-        else:
-            session.commit()
-            flash("The agreed themes were saved.", "success")
-            return redirect(url_for("coding.reconcile_list"))
+            ),
+            done="The agreed themes were saved.",
+            then=url_for("coding.reconcile_list"),
+        )
+        if saved is not None:
+            return saved
     by_coder = coding.codes_by_coder(session, unit.response_id, item)
     names = {u.id: u.display_name or u.email for u in session.scalars(select(User))}
     return render_template(
@@ -271,17 +287,15 @@ def _segments(text: str, spans: list[Span]) -> list[tuple[str, str]]:
 @roles(*CODERS)
 def quote(response_id: str, item: str) -> str | WerkzeugResponse:
     """Choose a quote, screen it for personal information, redact, and clear it."""
-    session = db_session()
-    user_id, community_id = _ids()
-    unit = _unit_or_404(response_id, item)
+    session, user_id, community_id, unit = _unit_view(response_id, item)
     excerpt = request.form.get("excerpt", "").strip() or unit.text
     spans = coding.screen_quote(session, community_id, excerpt)
     redacted = request.form.get("redacted", "").strip() or redact(excerpt, spans)
     error = ""
     if request.method == "POST" and request.form.get("action") == "approve":
         theme = request.form.get("theme", "")
-        try:
-            coding.approve_quote(
+        saved, error = _save(
+            lambda: coding.approve_quote(
                 session,
                 actor_id=user_id,
                 community_id=community_id,
@@ -291,14 +305,12 @@ def quote(response_id: str, item: str) -> str | WerkzeugResponse:
                 redacted=redacted,
                 theme_id=_theme_ids([theme])[0] if theme else None,
                 checked_remaining=request.form.get("checked") == "1",
-            )
-        except coding.CodingError as err:
-            session.rollback()
-            error = str(err).capitalize() + "."
-        else:
-            session.commit()
-            flash("The quote can now be used in reports.", "success")
-            return redirect(url_for("coding.quotes"))
+            ),
+            done="The quote can now be used in reports.",
+            then=url_for("coding.quotes"),
+        )
+        if saved is not None:
+            return saved
     return render_template(
         "coding/quote.html",
         unit=unit,
