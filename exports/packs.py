@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -179,32 +180,23 @@ def build_contexts(
         margins = _margins(session, community.id, area_codes)
         themes = coded_themes(session, wave, site_kind="area", k=k)
         quotes = cleared_quotes(session, wave, sites=area_codes, k=k) if themes is not None else {}
+        areas = partial(
+            area_contexts,
+            data,
+            wave=wave.name,
+            community=community.name,
+            k=k,
+            populations=populations,
+            themes=themes,
+            quotes=quotes,
+            themes_note=NO_THEMES_NOTE,
+        )
         try:
-            found, skipped = area_contexts(
-                data,
-                wave=wave.name,
-                community=community.name,
-                k=k,
-                populations=populations,
-                margins=margins,
-                themes=themes,
-                quotes=quotes,
-                themes_note=NO_THEMES_NOTE,
-            )
+            found, skipped = areas(margins=margins)
         except AnalysisError as err:
             if margins is None:
                 raise
-            found, skipped = area_contexts(
-                data,
-                wave=wave.name,
-                community=community.name,
-                k=k,
-                populations=populations,
-                margins=None,
-                themes=themes,
-                quotes=quotes,
-                themes_note=NO_THEMES_NOTE,
-            )
+            found, skipped = areas(margins=None)
             for ctx in found:
                 ctx["weighting_note"] = (
                     f"Weighting was not possible ({err}); figures are unweighted."
