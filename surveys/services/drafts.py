@@ -17,10 +17,10 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from instruments import Instrument
@@ -399,36 +399,38 @@ def _instrument_for(session: Session, version_id: int) -> Instrument:
     return instrument
 
 
-#: Built once: the read that locks the draft, and the draft -> submitted transition.
+#: Built once, in Core (no ORM entity machinery on the submit path): the read that locks
+#: the draft, and the draft -> submitted transition.
+_RESPONSES = cast(Table, Response.__table__)
+_WAVES = cast(Table, Wave.__table__)
 _SUBMIT_READ = (
     select(
-        Response.status,
-        Response.wave_id,
-        Response.instrument_version_id,
-        Response.site_id,
-        Response.class_id,
-        Response.channel,
-        Response.language,
-        Response.answers,
-        Wave.status,
+        _RESPONSES.c.status,
+        _RESPONSES.c.wave_id,
+        _RESPONSES.c.instrument_version_id,
+        _RESPONSES.c.site_id,
+        _RESPONSES.c.class_id,
+        _RESPONSES.c.channel,
+        _RESPONSES.c.language,
+        _RESPONSES.c.answers,
+        _WAVES.c.status,
     )
-    .join(Wave, Wave.id == Response.wave_id)
-    .where(Response.id == bindparam("rid"))
-    .with_for_update(of=Response)
+    .select_from(_RESPONSES.join(_WAVES, _WAVES.c.id == _RESPONSES.c.wave_id))
+    .where(_RESPONSES.c.id == bindparam("rid"))
+    .with_for_update(of=_RESPONSES)
 )
 _SUBMIT_WRITE = (
-    update(Response)
-    .where(Response.id == bindparam("rid"), Response.status == "draft")
+    update(_RESPONSES)
+    .where(_RESPONSES.c.id == bindparam("rid"), _RESPONSES.c.status == "draft")
     .values(
         status="submitted",
-        answers=bindparam("answers", type_=Response.__table__.c.answers.type),
+        answers=bindparam("answers", type_=_RESPONSES.c.answers.type),
         content_hash=bindparam("digest"),
         language=bindparam("language"),
-        updated_at=bindparam("now", type_=Response.__table__.c.updated_at.type),
-        submitted_at=bindparam("now", type_=Response.__table__.c.submitted_at.type),
+        updated_at=bindparam("now", type_=_RESPONSES.c.updated_at.type),
+        submitted_at=bindparam("now", type_=_RESPONSES.c.submitted_at.type),
         resume_word=None,
     )
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -443,7 +445,9 @@ def submit_draft(
     from the first read; on PostgreSQL the row is locked ``FOR UPDATE``. A response that is
     already submitted is left unchanged and returned with ``created`` False.
     """
-    row = session.execute(_SUBMIT_READ, {"rid": response_id}).one_or_none()
+    session.flush()  # as session.execute would: pending changes are part of what is sent
+    connection = session.connection()  # the session's write transaction, used in Core
+    row = connection.execute(_SUBMIT_READ, {"rid": response_id}).one_or_none()
     if row is None:
         raise DraftError(DraftProblem.NO_DRAFT)
     status, wave_id, version_id, site_id, class_id, channel, language, answers, wave_status = row
@@ -465,7 +469,7 @@ def submit_draft(
         }
     )
     now = now or utcnow()
-    result = session.execute(
+    result = connection.execute(
         _SUBMIT_WRITE,
         {
             "rid": response_id,
