@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import resource
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,7 +32,7 @@ from exports.dataset import ExportError, InstrumentData, find_wave, load_instrum
 from exports.packdata import Context, area_contexts, school_contexts, slugify
 from exports.render import pack_html, renderer, write_atomically
 from exports.themes import NO_THEMES_NOTE, cleared_quotes, coded_themes
-from surveys.data_models import ALL_AREAS, PopulationMargin
+from surveys.analysis_bridge import margins_frame
 from surveys.db import make_engine, make_sessionmaker
 from surveys.models import InstrumentVersion, Response, Site, Wave
 
@@ -115,28 +115,6 @@ def _main_instrument(counts: pd.DataFrame, kind: str) -> str | None:
     return str(totals.index[0])
 
 
-def _margins(session: Session, community_id: int, areas: Iterable[str]) -> pd.DataFrame | None:
-    rows = session.execute(
-        select(
-            PopulationMargin.area,
-            PopulationMargin.variable,
-            PopulationMargin.category,
-            PopulationMargin.proportion,
-        ).where(PopulationMargin.community_id == community_id)
-    ).all()
-    if not rows:
-        return None
-    table = pd.DataFrame(rows, columns=["area", "variable", "category", "proportion"])
-    own = set(table["area"]) - {ALL_AREAS}
-    if not own:
-        return table.drop(columns="area")
-    parts = []
-    for area in areas:
-        mine = table[table["area"] == (area if area in own else ALL_AREAS)]
-        parts.append(mine.drop(columns="area").assign(site=area))
-    return pd.concat(parts, ignore_index=True)
-
-
 def build_contexts(
     session: Session, wave_name: str, *, sites: Sequence[str] | None = None
 ) -> tuple[list[Context], list[Context]]:
@@ -177,7 +155,7 @@ def build_contexts(
     if area_id is not None:
         data = load_instrument_data(session, wave, area_id, site_kind="area")
         area_codes = sorted(set(data.frame["site"].astype(str)))
-        margins = _margins(session, community.id, area_codes)
+        margins = margins_frame(session, community.id, area_codes)
         themes = coded_themes(session, wave, site_kind="area", k=k)
         quotes = cleared_quotes(session, wave, sites=area_codes, k=k) if themes is not None else {}
         areas = partial(
