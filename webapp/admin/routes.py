@@ -76,6 +76,15 @@ def _wave(wave_id: int) -> Wave:
     return wave
 
 
+def _community_sites(community_id: int) -> list[Site]:
+    """The community's schools, then areas, by code."""
+    return list(
+        db_session().scalars(
+            select(Site).where(Site.community_id == community_id).order_by(Site.kind, Site.code)
+        )
+    )
+
+
 def _site(site_id: int) -> Site:
     site = db_session().get(Site, site_id)
     if site is None or site.community_id != current_user.community_id:
@@ -189,14 +198,7 @@ def waves() -> Page:
 def wave(wave_id: int) -> Page:
     """One wave: status, open/close, response counts and rates by school, class, area."""
     wave = _wave(wave_id)
-    db = db_session()
-    sites = list(
-        db.scalars(
-            select(Site)
-            .where(Site.community_id == wave.community_id)
-            .order_by(Site.kind, Site.code)
-        )
-    )
+    sites = _community_sites(wave.community_id)
     by_site = _counts_by(Response.site_id, wave.id)
     by_class = _counts_by(Response.class_id, wave.id)
     schools: list[dict[str, Any]] = []
@@ -292,11 +294,7 @@ def sites() -> Page:
             db.commit()
             flash(f"{site.name} added.", "success")
             return redirect(url_for("admin.sites"))
-    all_sites = list(
-        db.scalars(
-            select(Site).where(Site.community_id == community.id).order_by(Site.kind, Site.code)
-        )
-    )
+    all_sites = _community_sites(community.id)
     errors = form_errors(form, upload) + ([(form.code.id, error)] if error else [])
     errors += [(upload.file.id, p) for p in problems]
     return render_template(
@@ -374,13 +372,7 @@ def codes(wave_id: int) -> Page:
     """Issue class codes, area links and one-time letter codes; list what was issued."""
     wave = _wave(wave_id)
     db = db_session()
-    all_sites = list(
-        db.scalars(
-            select(Site)
-            .where(Site.community_id == wave.community_id)
-            .order_by(Site.kind, Site.code)
-        )
-    )
+    all_sites = _community_sites(wave.community_id)
     versions = _wave_versions(wave)
     form = CodesForm()
     form.site.choices = choices([(str(s.id), f"{s.name} ({s.kind})") for s in all_sites])
