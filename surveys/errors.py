@@ -13,7 +13,6 @@ class ServiceMessage(Enum):
     NO_COMMUNITY = "there is no community yet: run 'placevoice init' or 'placevoice demo'"
     NO_WAVE = "there is no wave called '{name}'"
     WAVE_EXISTS = "a wave called '{name}' already exists"
-    WAVE_CLOSED = "the wave '{name}' is {status}: it is not taking responses"
     NO_INSTRUMENT = (
         "there is no instrument '{id}'; import it first ('placevoice instruments import')"
     )

@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument
-from surveys.errors import Conflict, ServiceError, ServiceMessage
+from surveys.errors import Conflict, ServiceMessage
 from surveys.models import InstrumentVersion, Response, SchoolClass, Site, Wave, utcnow
 from surveys.services.setup import instrument_of
 from surveys.validation import Validated, validate_answers
@@ -117,14 +116,3 @@ def store_response(
     existing.resume_word = None
     session.flush()
     return Stored(existing, True, validated)
-
-
-def response_for_update(session: Session, response_id: str) -> Response | None:
-    """Lock-free read of a response by id (callers hold a write transaction)."""
-    return session.scalar(select(Response).where(Response.id == response_id))
-
-
-def ensure_open(wave: Wave) -> None:
-    """Refuse new answers for a wave that is not open."""
-    if wave.status != "open":
-        raise ServiceError(ServiceMessage.WAVE_CLOSED, name=wave.name, status=wave.status)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -316,8 +315,3 @@ def create_user(
     session.add(user)
     session.flush()
     return user
-
-
-def content_hash(payload: bytes) -> str:
-    """SHA-256 hex of a payload (used to tell a retry from a conflicting resubmission)."""
-    return hashlib.sha256(payload).hexdigest()

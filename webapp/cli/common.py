@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import click
@@ -13,7 +13,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from instruments import InstrumentError
-from surveys.db import database_url, has_schema, make_engine, make_sessionmaker, migrate
+from surveys.db import (
+    database_url,
+    has_schema,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    session_scope,
+)
 from surveys.errors import RowErrors, ServiceError
 
 __all__ = ["PlacevoiceGroup", "db_option", "fail", "open_db", "progress", "session_for"]
@@ -76,18 +83,9 @@ def open_db(db_url: str | None, *, create: bool = False) -> Engine:
     return engine
 
 
-@contextmanager
-def session_for(engine: Engine) -> Iterator[Session]:
+def session_for(engine: Engine) -> AbstractContextManager[Session]:
     """A session that commits when the block succeeds and rolls back otherwise."""
-    session = make_sessionmaker(engine)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    return session_scope(make_sessionmaker(engine))
 
 
 def progress(items: Iterable[T], *, label: str, length: int | None = None) -> Iterator[T]:
