@@ -185,7 +185,6 @@ def _pyxform_text(err: Exception) -> str:
 
 
 def _build(workbook: DefinitionData, data: bytes, fmt: str, label: str) -> Instrument:
-    rows = _row_numbers(workbook)
     notes: list[str] = []
     settings = dict(workbook.settings[0]) if workbook.settings else {}
     try:
@@ -212,11 +211,7 @@ def _build(workbook: DefinitionData, data: bytes, fmt: str, label: str) -> Instr
     default = _code(default_name) if default_name != "default" else ""
     if not default:
         default = next(iter(languages), DEFAULT_LANGUAGE)
-    builder = _Builder(label, rows, languages, default)
-    builder.raw_types = {
-        str(_cell(row, "name")).strip(): " ".join(str(_cell(row, "type")).split())
-        for row in workbook.survey or ()
-    }
+    builder = _Builder(label, workbook, languages, default)
     builder.walk(tree.get("children", []), ())
     draft = {
         _code(part.strip())
@@ -243,14 +238,16 @@ def _build(workbook: DefinitionData, data: bytes, fmt: str, label: str) -> Instr
 DEFAULT_LANGUAGE_NAME = "default"
 
 
-def _row_numbers(workbook: DefinitionData) -> dict[str, int]:
-    """Map each survey-sheet name to the row number a spreadsheet shows for it."""
+def _survey_rows(workbook: DefinitionData) -> tuple[dict[str, int], dict[str, str]]:
+    """Each survey-sheet name's row number as a spreadsheet shows it, and its type cell."""
     rows: dict[str, int] = {}
+    types: dict[str, str] = {}
     for index, row in enumerate(workbook.survey or ()):
         name = str(_cell(row, "name")).strip()
         if name and name not in rows:
             rows[name] = index + 2
-    return rows
+            types[name] = " ".join(str(_cell(row, "type")).split())
+    return rows, types
 
 
 def _cell(row: Mapping[str, Any], column: str) -> Any:
@@ -289,16 +286,20 @@ def _languages(tree: Mapping[str, Any]) -> dict[str, str]:
 
 class _Builder:
     def __init__(
-        self, source: str, rows: Mapping[str, int], languages: Mapping[str, str], default: str
+        self,
+        source: str,
+        workbook: DefinitionData,
+        languages: Mapping[str, str],
+        default: str,
     ) -> None:
         self.source = source
-        self.rows = rows
+        #: name -> survey row number, and name -> the type cell as written (to tell
+        #: "select_one x or_other" from a plain select).
+        self.rows, self.raw_types = _survey_rows(workbook)
         self.languages = languages
         self.default = default
         self.items: list[Item] = []
         self.groups: list[Group] = []
-        #: name -> the type cell as written (to tell "select_one x or_other").
-        self.raw_types: dict[str, str] = {}
 
     def texts(self, value: object) -> dict[str, str]:
         if value is None or value == "":
