@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 00:25:43.145090
+Create Date: 2026-11-24 02:24:39.207319
 """
 
 from __future__ import annotations
@@ -199,6 +199,41 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_consent_records_response_id"), ["response_id"], unique=False
         )
+
+    op.create_table(
+        "pack_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("wave_id", sa.Integer(), nullable=False),
+        sa.Column("active_wave_id", sa.Integer(), nullable=True),
+        sa.Column("requested_by", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("done", sa.Integer(), nullable=False),
+        sa.Column("written", sa.Integer(), nullable=False),
+        sa.Column("failed_sites", sa.JSON(), nullable=False),
+        sa.Column("notes", sa.Integer(), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=True),
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["requested_by"],
+            ["users.id"],
+            name=op.f("fk_pack_runs_requested_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["wave_id"], ["waves.id"], name=op.f("fk_pack_runs_wave_id_waves"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pack_runs")),
+        sa.UniqueConstraint("active_wave_id", name=op.f("uq_pack_runs_active_wave_id")),
+    )
+    with op.batch_alter_table("pack_runs", schema=None) as batch_op:
+        batch_op.create_index("ix_pack_runs_wave_id_id", ["wave_id", "id"], unique=False)
 
     op.create_table(
         "researcher_assignments",
@@ -509,6 +544,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_researcher_assignments_user_id"))
 
     op.drop_table("researcher_assignments")
+    with op.batch_alter_table("pack_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_pack_runs_wave_id_id")
+
+    op.drop_table("pack_runs")
     with op.batch_alter_table("consent_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consent_records_response_id"))
 
