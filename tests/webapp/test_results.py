@@ -1,4 +1,4 @@
-"""Core team results pages: waves, sites, domains, pack generation, exports, XLSForms."""
+"""Core team results pages: waves, sites, domains, exports, XLSForms (pack runs: test_results_pack_runs.py)."""
 
 from __future__ import annotations
 
@@ -64,39 +64,6 @@ def test_results_are_for_the_core_team_only(client, login, session, make_user, w
     assert client.get("/results/").status_code == 403
     assert client.get(f"/results/{wave_id}/site/S01").status_code == 403
     assert client.get(f"/results/{wave_id}/export/csv").status_code == 403
-
-
-def test_generate_packs_then_download(client, login, session, make_user, wave_id, tmp_path) -> None:
-    user = make_user("admin")
-    login(user)
-    response = client.post(f"/results/{wave_id}/packs", follow_redirects=True)
-    assert "7 packs made; 2 sites had too few responses." in response.get_data(as_text=True)
-    made = sorted(p.name for p in (tmp_path / "packs" / f"wave-{wave_id}").glob("*.pdf"))
-    assert "spring-2027-S01.pdf" in made and "spring-2027-community.pdf" in made
-    pdf = client.get(f"/results/{wave_id}/packs/A1.pdf")
-    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    actions = [e.action for e in session.scalars(select(AuditEntry))]
-    assert "packs_generate" in actions and "pack_download" in actions
-
-
-def test_generate_needs_csrf(app_config, make_user, wave_id) -> None:
-    from webapp import create_app
-
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    client = app.test_client()
-    user = make_user("admin")
-    login_page = client.get("/login").get_data(as_text=True)
-    token = login_page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    client.post(
-        "/login",
-        data={"email": user.email, "password": "correct horse battery staple", "csrf_token": token},
-    )
-    assert client.post(f"/results/{wave_id}/packs").status_code == 400
-    page = client.get(f"/results/{wave_id}/").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    ok = client.post(f"/results/{wave_id}/packs", data={"csrf_token": token})
-    assert ok.status_code == 302
-    app.extensions["placevoice.engine"].dispose()
 
 
 def test_export_download_is_a_zip_with_codebook(client, login, session, make_user, wave_id) -> None:

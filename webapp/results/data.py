@@ -20,7 +20,14 @@ from exports.packdata import Context
 from exports.packs import build_contexts, pack_filename, render_pack
 from surveys.models import Response, Wave
 
-__all__ = ["db_url", "pack_path", "packs_dir", "render_site_pack", "wave_contexts"]
+__all__ = [
+    "db_url",
+    "pack_path",
+    "packs_dir",
+    "render_site_pack",
+    "wave_contexts",
+    "wave_packs_dir",
+]
 
 _CACHE: dict[tuple[str, int], tuple[tuple[Any, ...], tuple[list[Context], list[Context]]]] = {}
 _LOCK = Lock()
@@ -67,9 +74,14 @@ def packs_dir() -> Path:
     return Path(current_app.instance_path) / "packs"
 
 
+def wave_packs_dir(wave: Wave) -> Path:
+    """The folder of one wave's packs (what "generate all packs" writes into)."""
+    return packs_dir() / f"wave-{wave.id}"
+
+
 def pack_path(wave: Wave, site_code: str) -> Path:
     """The pack file of one site in one wave (it may not exist yet)."""
-    return packs_dir() / f"wave-{wave.id}" / pack_filename(wave.name, site_code)
+    return wave_packs_dir(wave) / pack_filename(wave.name, site_code)
 
 
 def render_site_pack(session: Session, wave: Wave, site_code: str) -> Path | None:

@@ -7,7 +7,16 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -15,16 +24,35 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from exports.data import FORMATS, export_wave
 from exports.dataset import ExportError, instrument_versions
+from exports.pack_runs import (
+    RunInProgress,
+    latest_run,
+    launch_run,
+    start_run,
+    stop_run_processes,
+)
 from exports.packdata import domain_title, slugify
-from exports.packs import render_contexts
 from exports.xlsform import source_file, xlsx_file
 from surveys.models import InstrumentVersion, Response, Site, Wave
 from surveys.services.privacy import audit
 from webapp.auth.access import roles_required
 from webapp.database import db_session
 from webapp.results import bp
-from webapp.results.data import pack_path, packs_dir, render_site_pack, wave_contexts
-from webapp.results.view import FLAG_TEXT, MARKS, page_context
+from webapp.results.data import (
+    db_url,
+    pack_path,
+    render_site_pack,
+    wave_contexts,
+    wave_packs_dir,
+)
+from webapp.results.view import (
+    FLAG_TEXT,
+    MARKS,
+    local_time,
+    page_context,
+    run_progress,
+    run_state,
+)
 
 
 class GenerateForm(FlaskForm):  # type: ignore[misc]
@@ -77,6 +105,7 @@ def wave(wave_id: int) -> str:
     contexts, notes = wave_contexts(session, wave)
     instruments = sorted(instrument_versions(session, wave))
     ready = {c["site"]: pack_path(wave, c["site"]).exists() for c in contexts}
+    run = latest_run(session, wave.id)
     domains = list(
         dict.fromkeys(d["key"] for c in contexts if c["kind"] == "school" for d in c["domains"])
     )
@@ -91,6 +120,8 @@ def wave(wave_id: int) -> str:
         formats=FORMATS,
         domains=[(d, domain_title(d)) for d in domains],
         form=GenerateForm(),
+        run=run,
+        state=run_state(run),
     )
 
 
@@ -136,42 +167,67 @@ def domain(wave_id: int, domain: str) -> str:
 @bp.post("/<int:wave_id>/packs")
 @roles_required("admin")
 def generate(wave_id: int) -> WerkzeugResponse:
-    """Generate every pack of the wave now (replacing older ones)."""
+    """Start generating every pack of the wave in the background (replacing older ones)."""
     wave = _wave(wave_id)
     if not GenerateForm().validate_on_submit():
         abort(400)
     session = db_session()
-    contexts, notes = wave_contexts(session, wave)
-    result = render_contexts(
-        contexts,
-        notes=notes,
-        wave=wave.name,
-        out_dir=packs_dir() / f"wave-{wave.id}",
-        jobs=int(current_app.config.get("PACK_JOBS", 2)),
-        start_method="spawn",  # never fork a threaded web server
-    )
-    audit(
-        session,
-        current_user.id,
-        "packs_generate",
-        "wave",
-        wave.id,
-        written=len(result.written),
-        failed=len(result.failed),
-    )
-    session.commit()
-    if result.failed:
+    back = redirect(url_for("results.wave", wave_id=wave.id, _anchor="packs"))
+    try:
+        run, replaced = start_run(session, wave=wave, actor=current_user.id)
+    except RunInProgress as busy:
+        session.rollback()
         flash(
-            f"{len(result.written)} packs made; {len(result.failed)} failed: "
-            + ", ".join(f.site for f in result.failed),
+            f"Packs for {wave.name} are already being generated ({run_progress(busy.run)})."
+            " Wait for that run to finish before starting another.",
             "error",
         )
-    else:
-        flash(
-            f"{len(result.written)} packs made; {len(result.notes)} sites had too few responses.",
-            "success",
+        return back
+    detail = {"run": run.id} | ({"replaced_run": replaced.id} if replaced else {})
+    audit(session, current_user.id, "packs_generate", "wave", wave.id, **detail)
+    session.commit()  # the background process must see the run
+    if replaced is not None:
+        stop_run_processes(replaced)
+    try:
+        launch_run(
+            session,
+            run,
+            db_url=db_url(session),
+            out_dir=wave_packs_dir(wave),
+            jobs=int(current_app.config.get("PACK_JOBS", 2)),
         )
-    return redirect(url_for("results.wave", wave_id=wave.id))
+    except OSError:
+        session.commit()
+        current_app.logger.exception("could not start pack run %s", run.id)
+        flash("The packs could not be started on the server. Try again, or ask for help.", "error")
+        return back
+    session.commit()
+    flash(
+        "Generating every pack of the wave in the background. You can leave this page;"
+        " it shows how far the run has got.",
+        "success",
+    )
+    return back
+
+
+@bp.get("/<int:wave_id>/packs/run")
+@roles_required("admin")
+def pack_run(wave_id: int) -> WerkzeugResponse:
+    """The latest pack run's state as JSON, for the wave page to update itself."""
+    wave = _wave(wave_id)
+    run = latest_run(db_session(), wave.id)
+    state = run_state(run)
+    html = render_template("results/_pack_run.html", wave=wave, run=run, state=state)
+    response = jsonify(
+        status=run.status if run else None,
+        active=state == "active",
+        done=run.done if run else 0,
+        total=run.total if run else 0,
+        failed=[f["site"] for f in run.failed_sites] if run else [],
+        html=html,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/<int:wave_id>/packs/<site_code>.pdf")
@@ -273,4 +329,9 @@ def xlsform_xlsx(version_id: int) -> WerkzeugResponse:
 
 @bp.context_processor
 def _chart_helpers() -> dict[str, object]:
-    return {"flag_text": FLAG_TEXT, "marks": MARKS}
+    return {
+        "flag_text": FLAG_TEXT,
+        "marks": MARKS,
+        "local_time": local_time,
+        "run_progress": run_progress,
+    }
