@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, exc, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +32,7 @@ __all__ = [
     "make_sessionmaker",
     "migrate",
     "session_scope",
+    "sqlite_write",
 ]
 
 ENV_VAR = "PLACEVOICE_DATABASE_URL"
@@ -37,6 +40,9 @@ DEFAULT_URL = "sqlite:///placevoice.db"
 #: Milliseconds a SQLite writer waits for the lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: How a SQLite transaction begins (execution option ``sqlite_begin``): IMMEDIATE takes
+#: the write lock at once (the default), DEFERRED is for read-only transactions.
+_BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -69,15 +75,60 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         cursor.close()
 
     database = make_url(url).database or ""
-    if database and database != ":memory:":
-        _install_writer_gate(engine, _WriterGate(database))
+    gate = _WriterGate(database) if database and database != ":memory:" else None
+    if gate is not None:
+        _install_writer_gate(engine, gate)
+        _GATES[engine] = gate
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        statement = _BEGIN[mode]
+        # Straight to the driver: BEGIN needs none of SQLAlchemy's statement handling, and
+        # every transaction pays for it. Errors are wrapped as SQLAlchemy's would be.
+        try:
+            connection.connection.dbapi_connection.execute(statement)
+        except sqlite3.Error as err:
+            if gate is not None:  # no transaction began, so no COMMIT or ROLLBACK opens it
+                gate.release(_owner(connection.connection))
+            raise exc.DBAPIError.instance(statement, (), err, sqlite3.Error) from err
 
     return engine
+
+
+@contextmanager
+def sqlite_write(engine: Engine, dbapi_connection: Any) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` on a DB-API connection from ``engine``'s pool.
+
+    For the few statements that skip SQLAlchemy's execution layer (see
+    :mod:`surveys.services.submit`): the transaction queues at the writer gate like every
+    other, rolls back on any error, and driver errors are raised as SQLAlchemy's.
+    """
+    gate = _GATES.get(engine)
+    owner = _owner(dbapi_connection)
+    if gate is not None:
+        gate.acquire(owner)
+    try:
+        try:
+            dbapi_connection.execute(_BEGIN["IMMEDIATE"])
+        except sqlite3.Error as err:
+            raise exc.DBAPIError.instance(_BEGIN["IMMEDIATE"], (), err, sqlite3.Error) from err
+        try:
+            yield
+            dbapi_connection.execute("COMMIT")
+        except BaseException as err:
+            with suppress(sqlite3.Error):  # the failed COMMIT may have ended it already
+                dbapi_connection.execute("ROLLBACK")
+            if isinstance(err, sqlite3.Error):
+                raise exc.DBAPIError.instance("COMMIT", (), err, sqlite3.Error) from err
+            raise
+    finally:
+        if gate is not None:
+            gate.release(owner)
+
+
+#: The writer gate of each SQLite engine with a file.
+_GATES: weakref.WeakKeyDictionary[Engine, _WriterGate] = weakref.WeakKeyDictionary()
 
 
 class _WriterGate:
@@ -124,6 +175,11 @@ class _WriterGate:
             self._thread_lock.release()
 
 
+def _owner(connection: Any) -> int:
+    """The identity of the DB-API connection behind ``connection`` (a pool proxy or not)."""
+    return id(getattr(connection, "dbapi_connection", connection))
+
+
 def _install_writer_gate(engine: Engine, gate: _WriterGate) -> None:
     """Take the gate before BEGIN IMMEDIATE; give it back after COMMIT or ROLLBACK."""
     dialect = engine.dialect
@@ -132,19 +188,21 @@ def _install_writer_gate(engine: Engine, gate: _WriterGate) -> None:
     @event.listens_for(engine, "begin")
     def _take(connection: Any) -> None:
         if connection.get_execution_options().get("sqlite_begin", "IMMEDIATE") == "IMMEDIATE":
-            gate.acquire(id(connection.connection.dbapi_connection))
+            gate.acquire(_owner(connection.connection))
 
+    # SQLAlchemy hands these the pool's proxy of the DB-API connection, and the pool's
+    # events the DB-API connection itself: the gate's owner is always the latter.
     def do_commit(dbapi_connection: Any) -> None:
         try:
             commit(dbapi_connection)
         finally:
-            gate.release(id(dbapi_connection))
+            gate.release(_owner(dbapi_connection))
 
     def do_rollback(dbapi_connection: Any) -> None:
         try:
             rollback(dbapi_connection)
         finally:
-            gate.release(id(dbapi_connection))
+            gate.release(_owner(dbapi_connection))
 
     dialect.do_commit = do_commit  # type: ignore[method-assign]
     dialect.do_rollback = do_rollback  # type: ignore[method-assign]

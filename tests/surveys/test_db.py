@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from pathlib import Path
@@ -91,7 +92,7 @@ def test_instrument_versions_are_kept_and_changes_need_a_new_version(
     pupil = load_builtin("pupil_perception")
     row = register_instrument(session, pupil)
     assert register_instrument(session, pupil).id == row.id  # idempotent
-    changed = type(pupil)(**{**pupil.__dict__, "source_bytes": pupil.source_bytes + b"\n"})
+    changed = dataclasses.replace(pupil, source_bytes=pupil.source_bytes + b"\n")
     with pytest.raises(ServiceError, match="give the changed form a new version"):
         register_instrument(session, changed)
     assert latest_instrument_version(session, "pupil_perception").id == row.id
@@ -272,3 +273,68 @@ def test_sqlite_writers_queue_at_the_gate_and_go_the_moment_it_opens(tmp_path: P
         conn.exec_driver_sql("SELECT 1")
     first.dispose()
     second.dispose()
+
+
+def test_the_gate_opens_at_commit_while_the_connection_stays_out(tmp_path: Path) -> None:
+    """A connection kept after COMMIT (Core use) must not keep other writers waiting."""
+    import time
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    first, second = make_engine(url), make_engine(url)
+    migrate(first)
+    insert = (
+        "INSERT INTO communities (slug, name, suppression_k, created_at)"
+        " VALUES ('{0}', '{0}', 10, '2027-01-01')"
+    )
+    with first.connect() as kept:
+        with kept.begin():
+            kept.exec_driver_sql(insert.format("a"))
+        done = threading.Event()
+
+        def write() -> None:
+            with second.begin() as conn:
+                conn.exec_driver_sql(insert.format("b"))
+            done.set()
+
+        thread = threading.Thread(target=write, daemon=True)
+        thread.start()
+        assert done.wait(5), "another writer waited for a committed connection to be returned"
+        thread.join()
+        started = time.perf_counter()
+        with kept.begin():  # and the same connection writes again straight away
+            kept.exec_driver_sql(insert.format("c"))
+        assert time.perf_counter() - started < 1
+        kept.execution_options(sqlite_begin="DEFERRED")
+        with kept.begin():
+            assert kept.exec_driver_sql("SELECT count(*) FROM communities").scalar() == 3
+    first.dispose()
+    second.dispose()
+
+
+def test_a_locked_database_at_begin_is_sqlalchemys_operational_error(tmp_path: Path) -> None:
+    """BEGIN goes straight to the driver; its errors still reach the app's 503 handler."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    other = sqlite3.connect(tmp_path / "l.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holding the write lock
+    try:
+        with engine.connect() as conn:
+            conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=50")
+            with pytest.raises(OperationalError, match="database is locked"):
+                conn.begin()
+            other.execute("ROLLBACK")
+            with make_engine(url).begin() as writer:  # the failed BEGIN left the gate open
+                writer.exec_driver_sql("SELECT 1")
+            other.execute("BEGIN IMMEDIATE")
+            conn.execution_options(sqlite_begin="DEFERRED")  # readers are not blocked
+            with conn.begin():
+                assert conn.exec_driver_sql("SELECT count(*) FROM communities").scalar() == 0
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        engine.dispose()
