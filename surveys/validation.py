@@ -279,15 +279,13 @@ def relevant_items(
 ) -> dict[str, bool]:
     """Which items apply, given ``answers`` (group relevance included), in form order."""
     values = expression_values(instrument, answers)
-    group_state: dict[str, bool] = {}
-    result: dict[str, bool] = {}
+    hidden: set[str] = set()  # groups not shown (their parents' first)
     for group in instrument.groups:
-        parent_ok = all(group_state.get(p, True) for p in group.parents)
-        group_state[group.name] = parent_ok and _is_relevant(group.relevant, values, today)
+        if not hidden.isdisjoint(group.parents) or not _is_relevant(group.relevant, values, today):
+            hidden.add(group.name)
+    result: dict[str, bool] = {}
     for item in instrument.items:
-        shown = all(group_state.get(g, True) for g in item.groups) and _is_relevant(
-            item.relevant, values, today
-        )
+        shown = hidden.isdisjoint(item.groups) and _is_relevant(item.relevant, values, today)
         result[item.name] = shown
         if not shown:
             values.pop(item.name, None)

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "STAFF_IDLE_MINUTES": 30,
     "SUPPRESSION_K": 10,
     "PACKS_DIR": "",
+    "PACK_JOBS": 2,
+    "FAST_SUBMIT": True,
     "WTF_CSRF_TIME_LIMIT": None,
     "DEFAULT_LANGUAGE": "en",
 }

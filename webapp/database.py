@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.db import make_engine, make_sessionmaker
 
-__all__ = ["configure_db", "db_session", "session_factory"]
+__all__ = ["configure_db", "db_engine", "db_session", "session_factory"]
 
 
 def configure_db(app: Flask) -> None:
@@ -21,6 +22,12 @@ def configure_db(app: Flask) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             session.close()
+
+
+def db_engine() -> Engine:
+    """The app's engine (for services that manage their own short transactions)."""
+    engine: Engine = current_app.extensions["placevoice.engine"]
+    return engine
 
 
 def session_factory() -> sessionmaker[Session]:

@@ -7,7 +7,7 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-__all__ = ["babel", "csrf", "init_extensions", "login_manager"]
+__all__ = ["babel", "csrf", "init_extensions", "login_manager", "security_headers"]
 
 
 class _LoginManager(LoginManager):  # type: ignore[misc]
@@ -88,14 +88,25 @@ def init_extensions(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint != "static":
-            headers.setdefault("Cache-Control", "no-store")
+        for name, value in security_headers(
+            https=request.is_secure, static=request.endpoint == "static"
+        ):
+            headers.setdefault(name, value)
         return response
+
+
+_SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+_HSTS = (("Strict-Transport-Security", "max-age=31536000"),)
+_NO_STORE = (("Cache-Control", "no-store"),)
+
+
+def security_headers(*, https: bool, static: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries (a view may set its own value of any of them)."""
+    return _SECURITY_HEADERS + (_HSTS if https else ()) + (() if static else _NO_STORE)

@@ -3,10 +3,8 @@
 A pupil or resident answers on the server: every page is validated with
 :func:`surveys.validation.validate_answers` and saved into a ``draft`` response, so the
 flow works without JavaScript, survives a dead laptop (resume with the short resume word
-shown on every page) and cannot lose answers to an expired session. Submission turns the
-draft into a response with the checks of :func:`surveys.services.store_response`, as one
-status transition inside the write transaction (``BEGIN IMMEDIATE`` on SQLite, a row lock
-on PostgreSQL), so a double click, the back button or a retry stores one response.
+shown on every page) and cannot lose answers to an expired session. Submission is
+:mod:`surveys.services.submit`.
 """
 
 from __future__ import annotations
@@ -17,25 +15,22 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, cast
+from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument
 from instruments.model import Page
 from surveys.models import (
     AccessCode,
-    InstrumentVersion,
     Response,
     SchoolClass,
     Site,
-    Wave,
     utcnow,
 )
 from surveys.services.codes import normalise_code
-from surveys.services.responses import answers_hash
 from surveys.services.setup import instrument_of, password_hasher
 from surveys.validation import Validated, relevant_items, validate_answers
 
@@ -44,7 +39,6 @@ __all__ = [
     "ClassCounts",
     "DraftError",
     "DraftProblem",
-    "Submitted",
     "area_for_postcode",
     "check_teacher_pin",
     "class_counts",
@@ -57,7 +51,6 @@ __all__ = [
     "set_language",
     "set_teacher_pin",
     "start_draft",
-    "submit_draft",
     "visible_pages",
 ]
 
@@ -366,121 +359,6 @@ def area_for_postcode(session: Session, community_id: int, postcode: str) -> Sit
         if score and (best is None or score > best[0]):
             best = (score, area)
     return best[1] if best else None
-
-
-# --- submitting -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """The outcome of a submission: which response, whether this call stored it, errors."""
-
-    response_id: str
-    channel: str
-    language: str
-    created: bool
-    validated: Validated | None = None
-
-
-_INSTRUMENTS: dict[tuple[str, int], Instrument] = {}
-
-
-def _instrument_for(session: Session, version_id: int) -> Instrument:
-    """The parsed instrument of a stored version (versions never change once stored)."""
-    bind = session.get_bind()
-    key = (str(bind.engine.url), version_id)
-    instrument = _INSTRUMENTS.get(key)
-    if instrument is None:
-        version = session.get(InstrumentVersion, version_id)
-        if version is None:
-            raise DraftError(DraftProblem.NO_DRAFT)
-        instrument = instrument_of(version)
-        _INSTRUMENTS[key] = instrument
-    return instrument
-
-
-#: Built once, in Core (no ORM entity machinery on the submit path): the read that locks
-#: the draft, and the draft -> submitted transition.
-_RESPONSES = cast(Table, Response.__table__)
-_WAVES = cast(Table, Wave.__table__)
-_SUBMIT_READ = (
-    select(
-        _RESPONSES.c.status,
-        _RESPONSES.c.wave_id,
-        _RESPONSES.c.instrument_version_id,
-        _RESPONSES.c.site_id,
-        _RESPONSES.c.class_id,
-        _RESPONSES.c.channel,
-        _RESPONSES.c.language,
-        _RESPONSES.c.answers,
-        _WAVES.c.status,
-    )
-    .select_from(_RESPONSES.join(_WAVES, _WAVES.c.id == _RESPONSES.c.wave_id))
-    .where(_RESPONSES.c.id == bindparam("rid"))
-    .with_for_update(of=_RESPONSES)
-)
-_SUBMIT_WRITE = (
-    update(_RESPONSES)
-    .where(_RESPONSES.c.id == bindparam("rid"), _RESPONSES.c.status == "draft")
-    .values(
-        status="submitted",
-        answers=bindparam("answers", type_=_RESPONSES.c.answers.type),
-        content_hash=bindparam("digest"),
-        language=bindparam("language"),
-        updated_at=bindparam("now", type_=_RESPONSES.c.updated_at.type),
-        submitted_at=bindparam("now", type_=_RESPONSES.c.submitted_at.type),
-        resume_word=None,
-    )
-)
-
-
-def submit_draft(
-    session: Session, response_id: str, *, now: dt.datetime | None = None
-) -> Submitted:
-    """Turn a draft into a submitted response, exactly once.
-
-    The same checks and content hash as :func:`surveys.services.store_response`, done as
-    one conditional status transition (``UPDATE ... WHERE status = 'draft'``) inside the
-    write transaction: on SQLite the session's ``BEGIN IMMEDIATE`` holds the write lock
-    from the first read; on PostgreSQL the row is locked ``FOR UPDATE``. A response that is
-    already submitted is left unchanged and returned with ``created`` False.
-    """
-    session.flush()  # as session.execute would: pending changes are part of what is sent
-    connection = session.connection()  # the session's write transaction, used in Core
-    row = connection.execute(_SUBMIT_READ, {"rid": response_id}).one_or_none()
-    if row is None:
-        raise DraftError(DraftProblem.NO_DRAFT)
-    status, wave_id, version_id, site_id, class_id, channel, language, answers, wave_status = row
-    if status != "draft":
-        return Submitted(response_id, channel, language, False)
-    if wave_status == "closed":
-        raise DraftError(DraftProblem.WAVE_CLOSED)
-    instrument = _instrument_for(session, version_id)
-    validated = validate_answers(instrument, dict(answers or {}), strict_unknown=True)
-    if not validated.ok:
-        return Submitted(response_id, channel, language, False, validated)
-    digest = answers_hash(
-        {
-            "answers": validated.answers,
-            "wave": wave_id,
-            "version": version_id,
-            "site": site_id,
-            "class": class_id,
-        }
-    )
-    now = now or utcnow()
-    result = connection.execute(
-        _SUBMIT_WRITE,
-        {
-            "rid": response_id,
-            "answers": validated.answers,
-            "digest": digest,
-            "language": language or instrument.default_language,
-            "now": now,
-        },
-    )
-    created = bool(getattr(result, "rowcount", 0) == 1)
-    return Submitted(response_id, channel, language, created, validated)
 
 
 # --- teachers -------------------------------------------------------------------------------

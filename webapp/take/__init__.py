@@ -6,3 +6,10 @@ from flask import Blueprint
 bp = Blueprint("take", __name__)
 
 from webapp.take import routes, teacher  # noqa: E402,F401 - registers the views
+
+
+@bp.record_once
+def _install_fast_submit(state) -> None:  # type: ignore[no-untyped-def]
+    from webapp.take.fast import install
+
+    install(state.app)

@@ -37,6 +37,7 @@ __all__ = [
     "draft_token",
     "error_text",
     "field_id",
+    "token_matches",
     "token_ok",
     "use_language",
 ]
@@ -55,13 +56,23 @@ SESSION_LANG = "take_lang"
 
 def draft_token(response_id: str) -> str:
     """The form token of one draft (see the module docstring)."""
-    key = str(current_app.secret_key or "").encode()
-    return hmac.new(key, f"draft:{response_id}".encode(), hashlib.sha256).hexdigest()
+    return _token(str(current_app.secret_key or ""), response_id)
+
+
+def _token(secret_key: str, response_id: str) -> str:
+    return hmac.new(
+        secret_key.encode(), f"draft:{response_id}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def token_ok(response_id: str, token: str | None) -> bool:
     """Whether ``token`` is the draft's form token."""
-    return bool(token) and hmac.compare_digest(draft_token(response_id), str(token))
+    return token_matches(str(current_app.secret_key or ""), response_id, token)
+
+
+def token_matches(secret_key: str, response_id: str, token: str | None) -> bool:
+    """Whether ``token`` is the form token of ``response_id`` under ``secret_key``."""
+    return bool(token) and hmac.compare_digest(_token(secret_key, response_id), str(token))
 
 
 def bind(response_id: str) -> None:

@@ -23,12 +23,12 @@ from surveys.services.drafts import (
     save_page,
     set_language,
     start_draft,
-    submit_draft,
     visible_pages,
 )
 from surveys.services.ratelimit import RateLimited, check, client_key, record
+from surveys.services.submit import submit_draft
 from surveys.validation import relevant_items
-from webapp.database import db_session
+from webapp.database import db_engine, db_session
 from webapp.extensions import csrf
 from webapp.take import bp
 from webapp.take.flow import (
@@ -519,19 +519,16 @@ def submit(rid: str) -> Page_:
         abort(404)
     if not (token_ok(rid, request.form.get("draft_token")) or bound(rid)):
         return redirect(url_for("take.resume", rid=rid))
-    db = db_session()
     try:
-        result = submit_draft(db, rid)
+        result = submit_draft(db_engine(), rid)
     except DraftError as err:
-        db.rollback()
         if err.problem is DraftProblem.NO_DRAFT:
             abort(404)
         use_language(str(session.get(SESSION_LANG, "en")))
         return _message(_("Your answers could not be sent"), problem_message(err.problem), 409)
     if result.validated is not None and not result.validated.ok:
-        db.rollback()
         bind(rid)
-        draft = db.get(Response, rid)
+        draft = db_session().get(Response, rid)
         if draft is None:
             abort(404)
         ctx = Ctx(draft)
@@ -540,7 +537,6 @@ def submit(rid: str) -> Page_:
             for e in result.validated.errors
         ]
         return _check_view(ctx, errors)
-    db.commit()
     return redirect(url_for("take.done", who=result.channel, lang=result.language))
 
 
