@@ -92,46 +92,49 @@ def test_both_ways_of_writing_store_the_same(
     assert a.submitted_at is not None and a.submitted_at.replace(tzinfo=None) == now
 
 
-def test_a_page_saved_between_read_and_write_is_read_again(
-    engine: Engine,
-    session: Session,
-    draft: Callable[..., str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    rid = draft(year_group="year6")
+def _between_read_and_write(
+    monkeypatch: pytest.MonkeyPatch, happen: Callable[[int], None]
+) -> dict[str, int]:
+    """Run ``happen(n)`` after the n-th validation, before the write; returns the count."""
     real = submit_module.validate_answers
     calls = {"n": 0}
 
-    def validate_then_change(*args: Any, **kwargs: Any) -> Any:
+    def validate_then(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         result = real(*args, **kwargs)
-        if calls["n"] == 1:  # after the first read, another window saves a page
-            _bump(engine, rid, answers={"year_group": "year6", "gender": "girl"})
+        happen(calls["n"])
         return result
 
-    monkeypatch.setattr(submit_module, "validate_answers", validate_then_change)
-    result = submit_draft(engine, rid)
-    assert result.created and calls["n"] == 2
+    monkeypatch.setattr(submit_module, "validate_answers", validate_then)
+    return calls
+
+
+def test_a_page_saved_between_read_and_write_is_read_again(
+    engine: Engine, session: Session, draft: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = draft(year_group="year6")
+
+    def another_window_saves(n: int) -> None:
+        if n == 1:
+            _bump(engine, rid, answers={"year_group": "year6", "gender": "girl"})
+
+    calls = _between_read_and_write(monkeypatch, another_window_saves)
+    assert submit_draft(engine, rid).created and calls["n"] == 2
     stored = _stored(session, rid)
     assert stored.answers == {"year_group": "year6", "gender": "girl"}  # nothing lost
 
 
 def test_a_wave_closed_between_read_and_write_refuses(
-    engine: Engine,
-    session: Session,
-    draft: Callable[..., str],
-    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, session: Session, draft: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rid = draft(year_group="year6")
     wave_id = _stored(session, rid).wave_id
-    real = submit_module.validate_answers
 
-    def validate_then_close(*args: Any, **kwargs: Any) -> Any:
+    def the_wave_closes(_n: int) -> None:
         with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
             conn.execute(update(Wave).where(Wave.id == wave_id).values(status="closed"))
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(submit_module, "validate_answers", validate_then_close)
+    _between_read_and_write(monkeypatch, the_wave_closes)
     with pytest.raises(DraftError) as raised:
         submit_draft(engine, rid)
     assert raised.value.problem is DraftProblem.WAVE_CLOSED
@@ -139,25 +142,16 @@ def test_a_wave_closed_between_read_and_write_refuses(
 
 
 def test_a_draft_that_keeps_changing_is_submitted_under_the_lock(
-    engine: Engine,
-    session: Session,
-    draft: Callable[..., str],
-    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, session: Session, draft: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rid = draft(year_group="year6")
-    real = submit_module.validate_answers
-    calls = {"n": 0}
 
-    def validate_and_change(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        result = real(*args, **kwargs)
-        if calls["n"] <= OPTIMISTIC_TRIES:  # every optimistic attempt loses its race
+    def every_optimistic_attempt_loses(n: int) -> None:
+        if n <= OPTIMISTIC_TRIES:
             _bump(engine, rid, language="en")
-        return result
 
-    monkeypatch.setattr(submit_module, "validate_answers", validate_and_change)
-    result = submit_draft(engine, rid)
-    assert result.created and calls["n"] == OPTIMISTIC_TRIES + 1
+    calls = _between_read_and_write(monkeypatch, every_optimistic_attempt_loses)
+    assert submit_draft(engine, rid).created and calls["n"] == OPTIMISTIC_TRIES + 1
     assert _stored(session, rid).status == "submitted"
 
 
