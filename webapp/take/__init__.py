@@ -5,7 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("take", __name__)
 
-from webapp.take import routes, teacher  # noqa: E402,F401 - registers the views
+from webapp.take import finish, routes, teacher  # noqa: E402,F401 - registers the views
 
 
 @bp.record_once

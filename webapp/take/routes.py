@@ -26,15 +26,13 @@ from surveys.services.drafts import (
     visible_pages,
 )
 from surveys.services.ratelimit import RateLimited, check, client_key, record
-from surveys.services.submit import submit_draft
 from surveys.validation import relevant_items
-from webapp.database import db_engine, db_session
+from webapp.database import db_session
 from webapp.extensions import csrf
 from webapp.take import bp
 from webapp.take.flow import (
     INTERFACE_LANGUAGES,
     SESSION_LANG,
-    answer_text,
     bind,
     bound,
     client_address,
@@ -106,7 +104,7 @@ def _start_language() -> dict[str, str]:
     return use_language(session.get(SESSION_LANG, "en"))
 
 
-def _message(title: str, text: str, status: int = 200, **lang: str) -> tuple[str, int]:
+def message_page(title: str, text: str, status: int = 200, **lang: str) -> tuple[str, int]:
     return render_template("take/message.html", title=title, text=text, **lang), status
 
 
@@ -153,7 +151,7 @@ class Ctx:
         }
 
 
-def _load(rid: str) -> Ctx | WerkzeugResponse:
+def load_draft(rid: str) -> Ctx | WerkzeugResponse:
     """The draft ``rid`` if this browser holds it (or the POST proves it); else a redirect."""
     try:
         rid = check_response_id(rid)
@@ -232,7 +230,9 @@ def area_link(code: str) -> Page_:
     try:
         access = find_code(db, code)
     except DraftError as err:
-        return _message(_("This link cannot be used"), problem_message(err.problem), 404, **lang)
+        return message_page(
+            _("This link cannot be used"), problem_message(err.problem), 404, **lang
+        )
     form = StartForm()
     form.code.data = normalise_code(code)
     return render_template(
@@ -283,7 +283,7 @@ def resume() -> Page_:
 @bp.get("/s/<rid>")
 def carry_on(rid: str) -> Page_:
     """Where a resumed survey carries on: the page after the last one answered."""
-    ctx = _load(rid)
+    ctx = load_draft(rid)
     if not isinstance(ctx, Ctx):
         return ctx
     answers = ctx.response.answers or {}
@@ -318,7 +318,7 @@ def _first_page(ctx: Ctx) -> str:
 @bp.route("/s/<rid>/intro", methods=["GET", "POST"])
 def intro(rid: str) -> Page_:
     """What this is, that it is not a test, that anything can be skipped."""
-    ctx = _load(rid)
+    ctx = load_draft(rid)
     if not isinstance(ctx, Ctx):
         return ctx
     if request.method == "POST":
@@ -330,7 +330,7 @@ def intro(rid: str) -> Page_:
 @bp.route("/s/<rid>/language", methods=["GET", "POST"])
 def language(rid: str) -> Page_:
     """Choose the survey language; also the target of the switch on every page."""
-    ctx = _load(rid)
+    ctx = load_draft(rid)
     if not isinstance(ctx, Ctx):
         return ctx
     if request.method == "POST":
@@ -391,7 +391,7 @@ def _page_view(ctx: Ctx, page: Page, values: dict[str, Any], errors: list[tuple[
 @bp.route("/s/<rid>/q/<key>", methods=["GET", "POST"])
 def question(rid: str, key: str) -> Page_:
     """One question, or a short group of related statements."""
-    ctx = _load(rid)
+    ctx = load_draft(rid)
     if not isinstance(ctx, Ctx):
         return ctx
     try:
@@ -412,7 +412,7 @@ def question(rid: str, key: str) -> Page_:
         validated = save_page(db, ctx.response, raw=raw, items=names)
     except DraftError as err:
         db.rollback()
-        return _message(_("Your answers could not be saved"), problem_message(err.problem), 409)
+        return message_page(_("Your answers could not be saved"), problem_message(err.problem), 409)
     if ctx.response.channel == "web" and "postcode" in names and "postcode" in raw:
         _place_resident(ctx)
     switch = request.form.get("lang", "")
@@ -454,100 +454,3 @@ def _place_resident(ctx: Ctx) -> None:
     area = area_for_postcode(db_session(), ctx.response.wave.community_id, str(postcode))
     if area is not None:
         ctx.response.site_id = area.id
-
-
-# --- check answers, submit, done ------------------------------------------------------------
-
-
-@bp.get("/s/<rid>/check")
-def check_answers(rid: str) -> Page_:
-    """Every answer, with a Change link; then Send."""
-    ctx = _load(rid)
-    if not isinstance(ctx, Ctx):
-        return ctx
-    return _check_view(ctx, [])
-
-
-def _check_view(ctx: Ctx, errors: list[tuple[str, str]]) -> str:
-    answers = ctx.response.answers or {}
-    relevance = relevant_items(ctx.instrument, answers)
-    pages = ctx.pages()
-    sections: list[dict[str, Any]] = []
-    for page in pages:
-        group = ctx.instrument.group(page.group) if page.group else None
-        rows = []
-        for name in page.items:
-            item = ctx.instrument.item(name)
-            if not item.answerable or not relevance.get(name):
-                continue
-            rows.append(
-                {
-                    "name": name,
-                    "label": item.label(ctx.language),
-                    "answer": answer_text(item, answers.get(name), ctx.language),
-                    "change": url_for("take.question", rid=ctx.rid, key=page.key)
-                    + f"?return=check#{field_id(name)}",
-                }
-            )
-        heading = group.label(ctx.language) if group else ""
-        if sections and sections[-1]["heading"] == heading and heading:
-            sections[-1]["rows"].extend(rows)
-        else:
-            sections.append({"heading": heading, "rows": rows})
-    back_url = (
-        url_for("take.question", rid=ctx.rid, key=pages[-1].key)
-        if pages
-        else url_for("take.intro", rid=ctx.rid)
-    )
-    return render_template(
-        "take/check.html",
-        sections=sections,
-        errors=errors,
-        back_url=back_url,
-        answered=sum(1 for r in sections for row in r["rows"] if row["answer"]),
-        **ctx.common(),
-    )
-
-
-@csrf.exempt  # type: ignore[untyped-decorator]
-@bp.post("/s/<rid>/submit")
-def submit(rid: str) -> Page_:
-    """Send the answers: idempotent, so a double click or a retry stores one response."""
-    try:
-        rid = check_response_id(rid)
-    except ValueError:
-        abort(404)
-    if not (token_ok(rid, request.form.get("draft_token")) or bound(rid)):
-        return redirect(url_for("take.resume", rid=rid))
-    try:
-        result = submit_draft(db_engine(), rid)
-    except DraftError as err:
-        if err.problem is DraftProblem.NO_DRAFT:
-            abort(404)
-        use_language(str(session.get(SESSION_LANG, "en")))
-        return _message(_("Your answers could not be sent"), problem_message(err.problem), 409)
-    if result.validated is not None and not result.validated.ok:
-        bind(rid)
-        draft = db_session().get(Response, rid)
-        if draft is None:
-            abort(404)
-        ctx = Ctx(draft)
-        errors = [
-            (field_id(e.item), error_text(e, ctx.instrument.item(e.item), ctx.language))
-            for e in result.validated.errors
-        ]
-        return _check_view(ctx, errors)
-    return redirect(url_for("take.done", who=result.channel, lang=result.language))
-
-
-@bp.get("/done")
-def done() -> WerkzeugResponse:
-    """Thank you; pass the device on. Clears the session and the browser's site data."""
-    session.clear()
-    language = request.args.get("lang", "en")
-    lang = use_language(language if language in INTERFACE_LANGUAGES else "en")
-    who = request.args.get("who", "class")
-    page = render_template("take/done.html", pupil=who != "web", **lang)
-    response = current_app.make_response(page)
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
