@@ -72,17 +72,19 @@ def wait_unsent(page: Any, n: int, timeout: float = 15_000) -> None:
     page.wait_for_selector(f"#unsent-count[data-count='{n}']", timeout=timeout)
 
 
+#: The interview form on show (there is one per language, the others hidden).
+FORM = "form[data-instrument=peer_interview]:not([hidden])"
+
+
 def choose(page: Any, name: str, value: str) -> None:
     """Click the answer's label, as a person does (the styled label covers the input)."""
-    page.click(f"form[data-instrument=peer_interview] input[name={name}][value={value}] + label")
-    assert page.is_checked(
-        f"form[data-instrument=peer_interview] input[name={name}][value={value}]"
-    )
+    page.click(f"{FORM} input[name={name}][value={value}] + label")
+    assert page.is_checked(f"{FORM} input[name={name}][value={value}]")
 
 
 def record_interview(page: Any, text: str) -> None:
     page.click("#start")
-    form = "form[data-instrument=peer_interview]"
+    form = FORM
     choose(page, "consent", "yes")
     choose(page, "respondent_under16", "no")
     choose(page, "area_satisfaction", "fairly_satisfied")
@@ -164,6 +166,31 @@ def test_offline_interviews_survive_reload_and_arrive_exactly_once(
         r.answers["good_for_children"] for r in rows if "Second" in r.answers["good_for_children"]
     ) == [f"Second round {n}" for n in range(3)]
     assert len(attempts) >= 4  # the failed attempt was retried
+
+
+def test_an_interview_in_polish_is_shown_and_recorded_in_polish(
+    page, live_server, session, fieldwork
+):
+    from instruments import load_builtin
+
+    consent = load_builtin("peer_interview").item("consent")
+    sign_in(page, live_server, fieldwork["researcher"].email)
+    open_field_mode(page, live_server)
+    assert page.is_visible("#language")
+    page.select_option("#language", "pl")
+    page.context.set_offline(True)
+    record_interview(page, "Park i biblioteka.")
+    page.click("#start")  # the next interview starts in the language last chosen
+    assert page.get_attribute(FORM, "lang") == "pl"
+    assert consent.label("pl") in page.inner_text(f"{FORM} [data-item=consent] legend")
+    assert axe_violations(page) == []
+    page.click(f"{FORM} [data-discard]")
+    page.context.set_offline(False)
+    wait_unsent(page, 0)
+    rows = stored(session)
+    assert [(r.language, r.answers["good_for_children"]) for r in rows] == [
+        ("pl", "Park i biblioteka.")
+    ]
 
 
 def test_expired_session_keeps_interviews_and_asks_to_sign_in(

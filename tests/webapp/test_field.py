@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from instruments import load_builtin
 from surveys.field_models import ConsentRecord, FieldInterview
 from surveys.models import Response
 from surveys.services import field as field_service
@@ -376,3 +378,30 @@ def test_too_large_interview_gets_json_413(client, login, app, fieldwork):
     reply = client.post("/field/api/interviews", data=body, content_type="application/json")
     assert reply.status_code == 413
     assert reply.get_json()["status"] == 413
+
+
+def test_the_app_offers_every_language_of_the_questionnaire(client, login, fieldwork):
+    login(fieldwork["first"])
+    shell = client.get("/field/app").get_data(as_text=True)
+    forms = re.findall(r'<form class="field-form"[^>]*>', shell)
+    assert len(forms) == 2  # peer_interview in English and Polish
+    assert 'data-language="en" lang="en" dir="ltr"' in forms[0]
+    assert 'data-language="pl" lang="pl" dir="ltr"' in forms[1]
+    consent = load_builtin("peer_interview").item("consent")
+    polish_form = shell[shell.index(forms[1]) :]
+    assert html.escape(consent.label("pl"), quote=False) in polish_form
+    assert consent.label("pl") != consent.label("en")
+    ids = re.findall(r'\bid="([^"]+)"', shell)
+    assert len(ids) == len(set(ids))  # each language's fields have their own ids
+    config = json.loads(re.search(r'id="field-config">(.*?)</script>', shell, re.S).group(1))
+    languages = config["assignments"][0]["languages"]
+    assert [lang["code"] for lang in languages] == ["en", "pl"]
+
+
+@pytest.mark.parametrize(("sent", "stored"), [("pl", "pl"), ("xx", "en"), (None, "en")])
+def test_the_interview_language_is_recorded(client, login, session, fieldwork, sent, stored):
+    login(fieldwork["first"])
+    body = payload(fieldwork, language=sent)
+    assert client.post("/field/api/interviews", json=body).status_code == 201
+    session.rollback()
+    assert session.get(Response, body["id"]).language == stored

@@ -32,6 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments import Instrument
+from instruments.model import RTL_LANGUAGES
 from surveys.errors import Conflict
 from surveys.models import InstrumentVersion
 from surveys.services import field as field_service
@@ -70,9 +71,10 @@ def _combined_relevance(instrument: Instrument, group_names: tuple[str, ...], ow
     return " and ".join(parts)
 
 
-def questions_of(instrument: Instrument) -> list[Question]:
-    """The instrument's notes and questions in form order, with their full relevance."""
-    language = instrument.default_language
+def questions_of(instrument: Instrument, language: str = "") -> list[Question]:
+    """The instrument's notes and questions in form order and ``language`` (default: the
+    instrument's own), with their full relevance."""
+    language = language or instrument.default_language
     result = []
     last_group = ""
     for item in instrument.items:
@@ -97,6 +99,32 @@ def questions_of(instrument: Instrument) -> list[Question]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class FieldForm:
+    """An instrument's questions in one language, as one form of the offline app."""
+
+    language: str
+    name: str
+    direction: str
+    questions: list[Question]
+
+
+def _forms_of(instrument: Instrument) -> list[FieldForm]:
+    """The instrument's forms, its default language first."""
+    codes = [instrument.default_language] + [
+        code for code in instrument.languages if code != instrument.default_language
+    ]
+    return [
+        FieldForm(
+            language=code,
+            name=instrument.languages.get(code, code),
+            direction="rtl" if code.split("-")[0] in RTL_LANGUAGES else "ltr",
+            questions=questions_of(instrument, code),
+        )
+        for code in codes
+    ]
 
 
 def _me() -> tuple[int, str, int]:
@@ -168,7 +196,9 @@ def app_shell() -> str:
     assignments = [
         a for a in field_service.assignments_for(session, actor_id) if a.version_id is not None
     ]
-    forms = {}
+    # One form per questionnaire and language: the interview is held in the resident's
+    # language, chosen when it starts, and the page works offline in every one of them.
+    forms: dict[str, tuple[Instrument, list[FieldForm]]] = {}
     for a in assignments:
         if a.instrument_id in forms or a.version_id is None:
             continue
@@ -176,7 +206,7 @@ def app_shell() -> str:
         if version is None:
             continue
         instrument = instrument_of(version)
-        forms[a.instrument_id] = (instrument, questions_of(instrument))
+        forms[a.instrument_id] = (instrument, _forms_of(instrument))
     config = {
         "researcherId": actor_id,
         "assignments": [
@@ -187,6 +217,9 @@ def app_shell() -> str:
                 "siteName": a.site_name,
                 "instrumentId": a.instrument_id,
                 "label": f"{a.site_name} – {forms[a.instrument_id][0].title('en')} ({a.wave_name})",
+                "languages": [
+                    {"code": form.language, "name": form.name} for form in forms[a.instrument_id][1]
+                ],
             }
             for a in assignments
             if a.wave_status == "open" and a.instrument_id in forms

@@ -75,8 +75,12 @@ def record_interview(
     started_at: dt.datetime | None = None,
     saved_at: dt.datetime | None = None,
     receipt_code: str = "",
+    language: str = "",
 ) -> Received:
     """Store one interview, idempotent on ``response_id``, applying the consent rules.
+
+    ``language`` is the one the interview was held in; one the instrument does not have
+    (or none, from an older field app) is recorded as the instrument's default.
 
     Raises :class:`NotAssigned`, :class:`InvalidInterview`, :class:`FieldError` (wave not
     open) or :class:`surveys.errors.Conflict` (the same id with different content).
@@ -95,6 +99,8 @@ def record_interview(
         instrument_id=version.instrument_id,
     )
     instrument = instrument_of(version)
+    if language not in instrument.languages:
+        language = instrument.default_language
     answers = dict(answers)
     if instrument.has_item("area") and not answers.get("area"):
         answers["area"] = site.name
@@ -163,6 +169,7 @@ def record_interview(
         submitted_at=saved_at,
         researcher_id=researcher_id,
         instrument=instrument,
+        language=language,
     )
     if not stored.validated.ok or stored.response is None:  # pragma: no cover - checked above
         raise InvalidInterview([e.text() for e in stored.validated.errors])
@@ -227,6 +234,7 @@ def receive_interview(
         started_at=_parse_time(payload.get("started_at")),
         saved_at=_parse_time(payload.get("saved_at")),
         receipt_code=str(payload.get("receipt_code") or ""),
+        language=str(payload.get("language") or ""),
     )
 
 

@@ -68,8 +68,14 @@
   }
 
   // --- the form ---------------------------------------------------------------------
-  function formFor(instrumentId) {
-    return document.querySelector("form[data-instrument='" + instrumentId + "']");
+  // One form per questionnaire and language; the first of a questionnaire's forms is in
+  // its default language (interviews saved before languages were offered have none).
+  function formFor(record) {
+    var forms = Array.prototype.filter.call(
+      document.querySelectorAll("form[data-instrument]"),
+      function (f) { return f.getAttribute("data-instrument") === record.instrument_id; });
+    var chosen = forms.filter(function (f) { return f.getAttribute("data-language") === record.language; });
+    return chosen[0] || forms[0] || null;
   }
 
   function readAnswers(form) {
@@ -157,10 +163,35 @@
     return cfg.assignments.filter(function (a) { return a.key === key; })[0];
   }
 
+  // The languages of the chosen assignment's questionnaire (the choice shows with two or more).
+  function showLanguages() {
+    var select = $("language"), group = $("language-group");
+    if (!select || !group) { return; }
+    var assignment = selectedAssignment();
+    var languages = assignment ? assignment.languages : [];
+    var previous = select.value;
+    select.textContent = "";
+    languages.forEach(function (language) {
+      var option = document.createElement("option");
+      option.value = language.code;
+      option.textContent = language.name;
+      option.lang = language.code;
+      select.appendChild(option);
+    });
+    if (languages.some(function (l) { return l.code === previous; })) { select.value = previous; }
+    group.hidden = languages.length < 2;
+  }
+
+  function selectedLanguage(assignment) {
+    var select = $("language");
+    if (select && select.value) { return select.value; }
+    return assignment.languages.length ? assignment.languages[0].code : "";
+  }
+
   function openInterview(record) {
     current = record;
     document.querySelectorAll("form[data-instrument]").forEach(function (f) { f.hidden = true; });
-    var form = formFor(record.instrument_id);
+    var form = formFor(record);
     if (!form) { return; }
     writeAnswers(form, record.answers);
     var area = form.querySelector("[name='area']");
@@ -183,7 +214,7 @@
 
   function saveDraft() {
     if (!current) { return Promise.resolve(); }
-    var form = formFor(current.instrument_id);
+    var form = formFor(current);
     current.answers = readAnswers(form);
     current.saved_at = new Date().toISOString();
     return putRecord(current);
@@ -203,6 +234,7 @@
         site_id: assignment.siteId,
         site_name: assignment.siteName,
         instrument_id: assignment.instrumentId,
+        language: selectedLanguage(assignment),
         answers: {},
         receipt_code: newReceipt(),
         started_at: now,
@@ -216,7 +248,7 @@
   function finishInterview(event) {
     event.preventDefault();
     if (!current) { return; }
-    var form = formFor(current.instrument_id);
+    var form = formFor(current);
     applyRelevance(form);
     var answers = readAnswers(form);
     var missing = missingRequired(form, answers);
@@ -298,7 +330,7 @@
   function payloadOf(r) {
     return {
       id: r.id, wave_id: r.wave_id, site_id: r.site_id, instrument_id: r.instrument_id,
-      answers: r.answers, device_id: r.device_id, started_at: r.started_at, saved_at: r.saved_at,
+      language: r.language || "", answers: r.answers, device_id: r.device_id, started_at: r.started_at, saved_at: r.saved_at,
       receipt_code: r.answers && r.answers.consent === "yes" ? r.receipt_code : "",
       researcher_id: r.researcher_id
     };
@@ -398,6 +430,8 @@
     form.querySelectorAll("[data-discard]").forEach(function (b) { b.addEventListener("click", discardInterview); });
   });
   $("start").addEventListener("click", startInterview);
+  $("assignment").addEventListener("change", showLanguages);
+  showLanguages();
   $("send-now").addEventListener("click", function () { flush(); });
   $("export").addEventListener("click", exportUnsent);
   window.addEventListener("online", function () { onlineState(); flush(); });
