@@ -35,6 +35,7 @@ from surveys.services.setup import instrument_of, password_hasher
 from surveys.validation import Validated, relevant_items, validate_answers
 
 __all__ = [
+    "ANSWERING_WINDOW",
     "POSTCODE_ITEM",
     "ClassCounts",
     "DraftError",
@@ -364,26 +365,49 @@ def area_for_postcode(session: Session, community_id: int, postcode: str) -> Sit
 # --- teachers -------------------------------------------------------------------------------
 
 
+#: A draft saved within this long counts as a pupil answering now (about a lesson).
+ANSWERING_WINDOW = dt.timedelta(minutes=60)
+
+
 @dataclass(frozen=True)
 class ClassCounts:
-    """How many pupils in a class have started and finished; never who."""
+    """How many pupils in a class have started, are answering now and have finished; never who.
+
+    ``started`` counts every response of the class in the wave, so a pupil who typed the
+    class code again (rather than their resume word) counts twice; ``answering`` counts
+    only drafts saved within :data:`ANSWERING_WINDOW`, which is what a teacher watching the
+    lesson wants to see.
+    """
 
     started: int
+    answering: int
     finished: int
     size: int | None
 
 
-def class_counts(session: Session, *, class_id: int, wave_id: int) -> ClassCounts:
-    """Started (drafts and submitted) and finished (submitted) for a class in a wave."""
+def class_counts(
+    session: Session, *, class_id: int, wave_id: int, now: dt.datetime | None = None
+) -> ClassCounts:
+    """Started, answering now and finished (submitted) for a class in a wave."""
+    recent = (now or utcnow()) - ANSWERING_WINDOW
     rows = session.execute(
-        select(Response.status, func.count(Response.id))
+        select(
+            Response.status,
+            func.count(Response.id),
+            func.count(Response.id).filter(Response.updated_at >= recent),
+        )
         .where(Response.class_id == class_id, Response.wave_id == wave_id)
         .group_by(Response.status)
     ).all()
-    by_status: dict[str, int] = dict(rows)
-    finished = sum(c for s, c in by_status.items() if s != "draft")
+    finished = sum(int(n) for status, n, _ in rows if status != "draft")
+    drafts = [(int(n), int(active)) for status, n, active in rows if status == "draft"]
     size = session.scalar(select(SchoolClass.size).where(SchoolClass.id == class_id))
-    return ClassCounts(started=finished + by_status.get("draft", 0), finished=finished, size=size)
+    return ClassCounts(
+        started=finished + sum(n for n, _ in drafts),
+        answering=sum(active for _, active in drafts),
+        finished=finished,
+        size=size,
+    )
 
 
 def set_teacher_pin(school_class: SchoolClass, pin: str) -> None:

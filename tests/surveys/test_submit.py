@@ -172,3 +172,19 @@ def test_the_sqlite_path_is_the_one_used_on_sqlite(engine: Engine) -> None:
     with submit_module._store(engine) as store:
         expected = "_SQLiteStore" if engine.dialect.name == "sqlite" else "_CoreStore"
         assert type(store).__name__ == expected
+
+
+def test_the_live_count_leaves_out_drafts_left_long_ago(
+    engine: Engine, session: Session, draft: Callable[..., str]
+) -> None:
+    from surveys.services.drafts import ANSWERING_WINDOW, class_counts
+
+    finished, active, abandoned = draft(year_group="year6"), draft(), draft()
+    submit_draft(engine, finished)
+    long_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - ANSWERING_WINDOW * 3
+    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
+        conn.execute(update(Response).where(Response.id == abandoned).values(updated_at=long_ago))
+    stored = _stored(session, active)
+    counts = class_counts(session, class_id=stored.class_id, wave_id=stored.wave_id)
+    assert (counts.started, counts.answering, counts.finished) == (3, 1, 1)
+    assert counts.size == 28

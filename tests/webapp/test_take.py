@@ -448,13 +448,14 @@ def test_teacher_page_shows_counts_never_answers(
     reply = client.post("/teacher", data={"code": school["code"].code, "pin": "4821"})
     assert reply.headers["Location"].endswith("/teacher/live")
     page = client.get("/teacher/live").get_data(as_text=True)
+    assert re.search(r'data-count="answering">1<', page)  # the second pupil
     assert re.search(r'data-count="started">2<', page)
     assert re.search(r'data-count="finished">1<', page)
     assert "of 28 in the class" in page
     assert "skate park" not in page
     assert rid not in page
     data = client.get("/teacher/live?format=json").get_json()
-    assert data == {"started": 2, "finished": 1, "size": 28}
+    assert data == {"started": 2, "answering": 1, "finished": 1, "size": 28}
 
 
 def test_school_staff_see_only_their_own_classes_counts(

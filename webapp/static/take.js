@@ -31,7 +31,7 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) { return; }
-          ["started", "finished"].forEach(function (key) {
+          ["started", "answering", "finished"].forEach(function (key) {
             var el = counts.querySelector("[data-count='" + key + "']");
             if (el && String(data[key]) !== el.textContent) { el.textContent = String(data[key]); }
           });

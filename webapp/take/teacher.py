@@ -65,7 +65,12 @@ def _counts_page(class_id: int, wave_id: int, json_url: str) -> str | WerkzeugRe
         abort(404)
     counts = class_counts(db, class_id=class_id, wave_id=wave_id)
     if request.args.get("format") == "json":
-        return jsonify(started=counts.started, finished=counts.finished, size=counts.size)
+        return jsonify(
+            started=counts.started,
+            answering=counts.answering,
+            finished=counts.finished,
+            size=counts.size,
+        )
     return render_template(
         "take/teacher.html",
         school_class=school_class,
