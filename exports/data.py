@@ -37,7 +37,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from exports.dataset import ExportError, InstrumentData, find_wave, instrument_versions
+from exports.dataset import (
+    ExportError,
+    InstrumentData,
+    WaveRef,
+    find_wave,
+    instrument_versions,
+)
 from exports.dataset import load_instrument_data as _load
 from exports.packdata import slugify
 from exports.render import write_atomically
@@ -328,7 +334,7 @@ def _write_stats(dataset: Dataset, path: Path, fmt: str) -> None:
 def export_wave(
     session: Session,
     *,
-    wave: str,
+    wave: WaveRef,
     fmt: str,
     out_dir: str | Path,
     instruments: Sequence[str] | None = None,
@@ -346,7 +352,7 @@ def export_wave(
     unknown = [i for i in wanted if i not in available]
     if unknown:
         raise ExportError(
-            f"wave '{wave}' has no instrument {', '.join(unknown)}"
+            f"wave '{wave_row.name}' has no instrument {', '.join(unknown)}"
             f" (it has: {', '.join(sorted(available)) or 'none'})"
         )
     out = Path(out_dir)

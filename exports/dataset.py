@@ -23,6 +23,7 @@ from surveys.models import Community, InstrumentVersion, Response, Wave
 __all__ = [
     "ExportError",
     "InstrumentData",
+    "WaveRef",
     "find_wave",
     "instrument_versions",
     "item_specs",
@@ -48,15 +49,40 @@ class InstrumentData:
     all_items: list[Item] = field(default_factory=list)
 
 
-def find_wave(session: Session, name: str) -> Wave:
-    """The wave called ``name`` (in the database's community); ExportError if none."""
-    wave = session.scalar(
-        select(Wave).join(Community).where(Wave.name == name).order_by(Wave.id).limit(1)
+#: A wave as the export functions take it: a stored wave, its id, or its name (the CLI).
+WaveRef = Wave | int | str
+
+
+def find_wave(session: Session, wave: WaveRef) -> Wave:
+    """The wave meant by ``wave``; :class:`ExportError` if there is none, or if a name is
+    ambiguous (two communities in one database may both have a "Spring 2027").
+
+    The web app passes the wave it has already checked belongs to the user's community;
+    only the command line goes by name.
+    """
+    if isinstance(wave, Wave):
+        found = session.get(Wave, wave.id)
+        if found is None:
+            raise ExportError(f"there is no wave with id {wave.id}")
+        return found
+    if isinstance(wave, int):
+        found = session.get(Wave, wave)
+        if found is None:
+            raise ExportError(f"there is no wave with id {wave}")
+        return found
+    named = list(
+        session.scalars(select(Wave).join(Community).where(Wave.name == wave).order_by(Wave.id))
     )
-    if wave is None:
+    if not named:
         known = ", ".join(session.scalars(select(Wave.name).order_by(Wave.id))) or "none"
-        raise ExportError(f"there is no wave called '{name}' (waves: {known})")
-    return wave
+        raise ExportError(f"there is no wave called '{wave}' (waves: {known})")
+    if len(named) > 1:
+        communities = ", ".join(w.community.name for w in named)
+        raise ExportError(
+            f"{len(named)} waves are called '{wave}' (in {communities}); this database holds"
+            " more than one community, so choose the wave in the web app's results pages"
+        )
+    return named[0]
 
 
 def instrument_versions(session: Session, wave: Wave) -> dict[str, list[InstrumentVersion]]:

@@ -265,8 +265,8 @@ def _mine(run_id: int, token: str) -> Any:
     return (PackRun.id == run_id) & (PackRun.token == token) & (PackRun.status == "running")
 
 
-def _claim(factory: sessionmaker[Session], run_id: int, token: str) -> str | None:
-    """Mark the run running (if it is still queued and ours); return its wave's name."""
+def _claim(factory: sessionmaker[Session], run_id: int, token: str) -> tuple[int, str] | None:
+    """Mark the run running (if it is still queued and ours); its wave's id and name."""
     now = utcnow()
     with factory.begin() as session:
         wave_id = session.scalar(
@@ -276,7 +276,7 @@ def _claim(factory: sessionmaker[Session], run_id: int, token: str) -> str | Non
             .returning(PackRun.wave_id)
         )
         name = session.scalar(select(Wave.name).where(Wave.id == wave_id)) if wave_id else None
-    return name
+    return (int(wave_id), str(name)) if wave_id and name is not None else None
 
 
 def _progress(
@@ -310,10 +310,11 @@ def run_job(run_id: int, token: str, *, db_url: str, out_dir: str | Path, jobs: 
     engine = make_engine(db_url)
     try:
         factory = make_sessionmaker(engine)
-        wave_name = _claim(factory, run_id, token)
-        if wave_name is None:
+        claimed = _claim(factory, run_id, token)
+        if claimed is None:
             log.warning("run %s is not queued under this token any more; nothing to do", run_id)
             return 0
+        wave_id, wave_name = claimed
         log.info("run %s: generating packs for wave %r into %s", run_id, wave_name, out_dir)
 
         def progress(done: int, total: int) -> None:
@@ -321,7 +322,7 @@ def run_job(run_id: int, token: str, *, db_url: str, out_dir: str | Path, jobs: 
 
         try:
             result = generate_packs(
-                db_url=db_url, wave=wave_name, out_dir=out_dir, jobs=jobs, progress=progress
+                db_url=db_url, wave=wave_id, out_dir=out_dir, jobs=jobs, progress=progress
             )
         except Exception as err:
             log.exception("run %s failed", run_id)

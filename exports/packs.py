@@ -28,7 +28,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.errors import AnalysisError
-from exports.dataset import ExportError, InstrumentData, find_wave, load_instrument_data
+from exports.dataset import (
+    ExportError,
+    InstrumentData,
+    WaveRef,
+    find_wave,
+    load_instrument_data,
+)
 from exports.packdata import Context, area_contexts, school_contexts, slugify
 from exports.render import pack_html, renderer, write_atomically
 from exports.themes import NO_THEMES_NOTE, cleared_quotes, coded_themes
@@ -116,14 +122,14 @@ def _main_instrument(counts: pd.DataFrame, kind: str) -> str | None:
 
 
 def build_contexts(
-    session: Session, wave_name: str, *, sites: Sequence[str] | None = None
+    session: Session, wave_ref: WaveRef, *, sites: Sequence[str] | None = None
 ) -> tuple[list[Context], list[Context]]:
     """Every pack context of the wave (schools, areas, whole community) and the notes.
 
     The whole wave is analysed (benchmarks need every school); ``sites`` only picks
     which contexts come back.
     """
-    wave = find_wave(session, wave_name)
+    wave = find_wave(session, wave_ref)
     community = wave.community
     k = community.suppression_k
     populations = _populations(session, community.id)
@@ -244,7 +250,7 @@ def _write_report(path: Path, wave: str, result: PackResult) -> Path:
 def generate_packs(
     *,
     db_url: str | None,
-    wave: str,
+    wave: str | int,
     out_dir: str | Path,
     jobs: int = 2,
     sites: Sequence[str] | None = None,
@@ -256,8 +262,8 @@ def generate_packs(
     ----------
     db_url : str or None
         Database URL (None: ``$PLACEVOICE_DATABASE_URL`` or the default file).
-    wave : str
-        Wave name.
+    wave : str or int
+        Wave name (the command line) or id (the web app's background run).
     out_dir : path
         Folder for the PDFs (created if needed).
     jobs : int
@@ -274,13 +280,15 @@ def generate_packs(
     engine = make_engine(db_url)
     try:
         with make_sessionmaker(engine)() as session:
-            contexts, notes = build_contexts(session, wave, sites=sites)
+            wave_row = find_wave(session, wave)
+            wave_name = wave_row.name
+            contexts, notes = build_contexts(session, wave_row, sites=sites)
     finally:
         engine.dispose()
     return render_contexts(
         contexts,
         notes=notes,
-        wave=wave,
+        wave=wave_name,
         out_dir=out,
         jobs=jobs,
         progress=progress,

@@ -98,3 +98,48 @@ def test_xlsform_downloads(client, login, session, make_user, built) -> None:
     assert [i.name for i in again.items] == [
         i.name for i in load_instrument(version.source, file_type=".md", name="stored").items
     ]
+
+
+def test_two_communities_with_a_wave_of_the_same_name_never_mix(
+    client, login, session, make_user, wave_id, built, tmp_path
+) -> None:
+    """One database, two communities, both with a "Spring 2027": each sees its own."""
+    from exports.dataset import ExportError, find_wave
+    from exports.packs import build_contexts
+    from surveys.models import Community
+    from surveys.services import create_user
+
+    build_community(
+        session,
+        slug="tower",
+        schools=(("T01", "Tower Primary School", 45), ("T02", "Tower Hill Academy", 40)),
+        areas=(),
+        previous_wave=False,
+        seed=3,
+    )
+    tower = session.scalar(select(Community).where(Community.slug == "tower"))
+    tower_wave = session.scalar(
+        select(Wave).where(Wave.community_id == tower.id, Wave.name == built.wave)
+    )
+    assert tower_wave is not None and tower_wave.id != wave_id
+    with pytest.raises(ExportError, match="2 waves are called 'Spring 2027'"):
+        find_wave(session, built.wave)  # by name, as the command line does: refused
+    contexts, _ = build_contexts(session, tower_wave)
+    assert {c["site"] for c in contexts} == {"T01", "T02"}  # Tower's schools only
+
+    admin = create_user(
+        session,
+        community=tower,
+        email="tower@example.org",
+        password="a long pass phrase",
+        role="admin",
+    )
+    session.commit()
+    login(admin, password="a long pass phrase")
+    page = client.get(f"/results/{tower_wave.id}/").get_data(as_text=True)
+    assert "Tower Primary School" in page and "Riverside Primary School" not in page
+    assert client.get(f"/results/{wave_id}/").status_code == 404  # the other community's
+    reply = client.get(f"/results/{tower_wave.id}/export/csv/pupil_perception")
+    archive = zipfile.ZipFile(io.BytesIO(reply.data))
+    rows = archive.read("spring-2027-pupil_perception.csv").decode().strip().splitlines()
+    assert len(rows) - 1 == 45 + 40  # Tower's pupils only

@@ -50,7 +50,7 @@ def wave_contexts(session: Session, wave: Wave) -> tuple[list[Context], list[Con
         hit = _CACHE.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-    value = build_contexts(session, wave.name)
+    value = build_contexts(session, wave)
     with _LOCK:
         _CACHE[key] = (stamp, value)
     return value

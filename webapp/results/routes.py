@@ -265,7 +265,7 @@ def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugRes
         try:
             written = export_wave(
                 session,
-                wave=wave.name,
+                wave=wave,
                 fmt=fmt,
                 out_dir=tmp,
                 instruments=[instrument] if instrument else None,
