@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from instruments import load_builtin
 from surveys.models import AccessCode, Response, User, UserSite
+from surveys.services import create_wave, get_or_create_community
 from surveys.services.drafts import (
     _canonical_word,
     check_teacher_pin,
@@ -477,8 +478,15 @@ def test_school_staff_see_only_their_own_classes_counts(
 
     url = f"/teacher/class/{school['cls'].id}/{school['wave'].id}"
     assert app.test_client().get(url).status_code == 302  # sign in first
-    assert staff((school["site"],), "head@example.org").get(url).status_code == 200
+    head = staff((school["site"],), "head@example.org")
+    assert head.get(url).status_code == 200
     assert staff((), "elsewhere@example.org").get(url).status_code == 404  # not revealed
+    # their class with another community's wave: 404, and that wave's name never shown
+    other = get_or_create_community(session, slug="tower", name="Tower Children's Community")
+    foreign = create_wave(session, community=other, name="Tower secret wave", instrument_ids=[])
+    session.commit()
+    reply = head.get(f"/teacher/class/{school['cls'].id}/{foreign.id}")
+    assert reply.status_code == 404 and b"Tower secret wave" not in reply.data
 
 
 def test_teacher_pin_is_stored_as_an_argon2_hash(school: dict[str, Any]) -> None:

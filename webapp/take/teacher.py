@@ -61,8 +61,8 @@ def _counts_page(class_id: int, wave_id: int, json_url: str) -> str | WerkzeugRe
     db = db_session()
     school_class = db.get(SchoolClass, class_id)
     wave = db.get(Wave, wave_id)
-    if school_class is None or wave is None:
-        abort(404)
+    if school_class is None or wave is None or wave.community_id != school_class.site.community_id:
+        abort(404)  # a wave of another community is not this class's
     counts = class_counts(db, class_id=class_id, wave_id=wave_id)
     if request.args.get("format") == "json":
         return jsonify(
