@@ -11,6 +11,10 @@ class ServiceMessage(Enum):
     """Templates for service errors."""
 
     NO_COMMUNITY = "there is no community yet: run 'placevoice init' or 'placevoice demo'"
+    SEVERAL_COMMUNITIES = (
+        "this database holds more than one community, and the command line serves one"
+        " community per database: use the web app, or a database per community"
+    )
     NO_WAVE = "there is no wave called '{name}'"
     WAVE_EXISTS = "a wave called '{name}' already exists"
     NO_INSTRUMENT = (

@@ -76,11 +76,18 @@ def get_or_create_community(session: Session, *, slug: str, name: str) -> Commun
 
 
 def get_community(session: Session) -> Community:
-    """The database's community (placevoice serves one community per database)."""
-    community = session.scalar(select(Community).order_by(Community.id).limit(1))
-    if community is None:
+    """The database's community: the command line serves one community per database.
+
+    A database holding more than one (possible through the web app's data model) is
+    refused with a clear error rather than have codes issued or responses imported into
+    whichever community happens to come first.
+    """
+    communities = list(session.scalars(select(Community).order_by(Community.id).limit(2)))
+    if not communities:
         raise NotFound(ServiceMessage.NO_COMMUNITY)
-    return community
+    if len(communities) > 1:
+        raise ServiceError(ServiceMessage.SEVERAL_COMMUNITIES)
+    return communities[0]
 
 
 def register_instrument(session: Session, instrument: Instrument) -> InstrumentVersion:

@@ -156,3 +156,16 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0, result.stderr
     for command in ("init", "instruments", "sites", "waves", "codes", "serve"):
         assert command in result.stdout
+
+
+def test_a_database_with_two_communities_is_refused_not_guessed(run_cli, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from surveys.services import get_or_create_community
+
+    assert run_cli("init", "--community", "Riverside").exit_code == 0
+    get_or_create_community(session, slug="tower", name="Tower Children's Community")
+    session.commit()
+    made = run_cli("waves", "create", "Spring 2027")
+    assert made.exit_code == 1
+    assert "more than one community" in made.output
+    session.rollback()
+    assert session.scalar(select(func.count(Wave.id))) == 0  # nothing was made
