@@ -8,9 +8,10 @@ Prints:
 2. end-to-end submit throughput: N pupils' drafts are submitted concurrently to the
    product under gunicorn, and the same number of POSTs go to a bare Flask endpoint under
    gunicorn with the same settings, in the same run; the ratio is the figure the budget
-   sets (>= 50%). It also checks that every submission was stored exactly once.
+   sets (>= 50%). It also checks that every submission was stored exactly once, and
+   prints the server CPU each request took (from /proc, where there is one).
 
-Usage: .venv/bin/python bench/bench_pages.py [--pupils 600] [--concurrency 32]
+Usage: .venv/bin/python bench/bench_pages.py [--pupils 1500] [--concurrency 32]
        [--workers N] [--threads N] [--requests 300]
 
 ``--workers`` and ``--threads`` default to what ``placevoice serve`` uses.
@@ -220,6 +221,28 @@ def start_pupil(port: int, code: str) -> tuple[str, str]:
     return rid, token
 
 
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by gunicorn ``pid`` and its workers.
+
+    Read from /proc (Linux); None where there is no /proc.
+    """
+    proc = Path("/proc")
+    if not (proc / str(pid) / "stat").exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _fire(port: int, jobs: list[tuple[str, str]], threads: int) -> int:
     """POST each (path, body), ``threads`` keep-alive connections; returns successes."""
 
@@ -251,7 +274,7 @@ def throughput(port: int, jobs: list[tuple[str, str]], concurrency: int) -> tupl
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pupils", type=int, default=600)
+    parser.add_argument("--pupils", type=int, default=1500)  # a steadier measurement window
     parser.add_argument("--concurrency", type=int, default=32)
     from webapp.cli.serve import DEFAULT_THREADS, default_workers
 
@@ -297,10 +320,14 @@ def main(argv: list[str] | None = None) -> None:
             ]
             bare_jobs = [("/submit", body) for _, body in submit_jobs]
             throughput(bare_port, bare_jobs[: min(50, len(bare_jobs))], args.concurrency)  # warm
+            bare_cpu = server_cpu(bare.pid)
             bare_rate, bare_ok = throughput(bare_port, bare_jobs, args.concurrency)
+            bare_cpu_after = server_cpu(bare.pid)
             db_jobs = [("/submit_db", body) for _, body in submit_jobs]
             bare_db_rate, _ = throughput(bare_port, db_jobs, args.concurrency)
+            product_cpu = server_cpu(product.pid)
             product_rate, product_ok = throughput(product_port, submit_jobs, args.concurrency)
+            product_cpu_after = server_cpu(product.pid)
             # resubmitting everything (the back button, a retry) must store nothing new
             throughput(product_port, submit_jobs[: args.pupils // 4], args.concurrency)
         finally:
@@ -329,6 +356,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  bare Flask POST {bare_rate:8.1f} /s  ({bare_ok} ok)")
     print(f"  bare Flask POST + one SQLite write {bare_db_rate:8.1f} /s")
     print(f"  ratio {100 * product_rate / bare_rate:.0f}% of the bare endpoint (budget >= 50%)")
+    cpu = (product_cpu, product_cpu_after, bare_cpu, bare_cpu_after)
+    if all(value is not None for value in cpu):
+        before_p, after_p, before_b, after_b = (float(v or 0) for v in cpu)
+        per = 1000 / args.pupils
+        print(
+            f"  server CPU per request (gunicorn and its workers): submit"
+            f" {(after_p - before_p) * per:.2f} ms, bare POST {(after_b - before_b) * per:.2f} ms"
+        )
     print(
         f"  ratio {100 * product_rate / bare_db_rate:.0f}% of the bare endpoint with the same write"
     )
