@@ -398,6 +398,34 @@ def test_peer_interviews_have_varied_open_text_with_some_pii(demo: Session) -> N
     assert len(flagged) == len(pii)
 
 
+def test_every_demo_pupil_answer_has_its_codes() -> None:
+    from webapp.demo.coding import PUPIL_CODES, THEMES
+    from webapp.demo.texts import _PUPIL, _PUPIL_PII
+
+    assert set(PUPIL_CODES) == set(_PUPIL) | set(_PUPIL_PII)
+    assert {theme for codes in PUPIL_CODES.values() for theme in codes} == set(THEMES)
+
+
+def test_pupil_answers_are_coded_and_the_packs_show_them(demo: Session) -> None:
+    from exports.packs import build_contexts
+    from surveys.field_models import CodedUnit, Coding
+    from webapp.demo.coding import PUPIL_ITEM
+
+    answered = [
+        r
+        for r in _responses(demo, "pupil_perception", CURRENT_WAVE.name)
+        if r.answers.get(PUPIL_ITEM)
+    ]
+    units = demo.scalar(select(func.count()).select_from(CodedUnit))
+    assert units == len(answered) > 1000
+    assert demo.scalar(select(func.count()).select_from(Coding)) > units * 0.8
+    contexts, _ = build_contexts(demo, CURRENT_WAVE.name)
+    shown = [c for c in contexts if c["kind"] == "school" and c["themes"]["rows"]]
+    assert len(shown) >= 10  # most schools have themes above the threshold
+    for context in shown:
+        assert all(int(row["n"]) >= context["k"] for row in context["themes"]["rows"])
+
+
 @pytest.mark.slow
 def test_a_second_build_adds_nothing(demo_url: str) -> None:
     engine = make_engine(demo_url)

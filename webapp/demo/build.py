@@ -36,6 +36,7 @@ from surveys.services import (
     issue_code,
 )
 from surveys.services.setup import password_hasher
+from webapp.demo.coding import code_pupil_answers
 from webapp.demo.responses import (
     INTERVIEW_INSTRUMENT,
     PUPIL_INSTRUMENT,
@@ -234,6 +235,14 @@ class _Builder(ResponseWriter):
         self._interviews(current, CURRENT_WAVE)
         self._drafts(current, CURRENT_WAVE)
         self._flush_rows()
+        self.step("coded pupil answers")
+        code_pupil_answers(
+            session,
+            community=community,
+            wave=current,
+            admin=self.users[USERS[0].email],
+            coder=next(self.users[u.email] for u in USERS if u.role == "coder"),
+        )
         for code in self.class_codes.values():
             code.uses = self.code_uses[code.id]
         session.add(
