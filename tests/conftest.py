@@ -262,6 +262,22 @@ def make_wave(session: Session, community: Community) -> Callable[..., Wave]:
 
 
 @pytest.fixture
+def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters for accounts made in a test (production keeps its own).
+
+    Modules that sign many accounts in use it with
+    ``pytestmark = pytest.mark.usefixtures("fast_passwords")``.
+    """
+    from argon2 import PasswordHasher
+
+    import surveys.services.setup as setup
+
+    monkeypatch.setattr(
+        setup, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
+@pytest.fixture
 def make_user(session: Session, community: Community) -> Callable[..., User]:
     """make_user(role="admin", email=None, sites=(), password=PASSWORD)."""
     counter = iter(range(1, 10_000))

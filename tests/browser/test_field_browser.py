@@ -14,22 +14,10 @@ from sqlalchemy.orm import Session
 from surveys.models import Response
 from surveys.services import field as field_service
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("fast_passwords")]
 
 PASSWORD = "correct horse battery staple"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters for accounts made in these tests (production keeps its own)."""
-    from argon2 import PasswordHasher
-
-    import surveys.services.setup as setup
-
-    monkeypatch.setattr(
-        setup, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-import surveys.services.setup as setup_service
 from surveys.field_models import Coding, ResearcherAssignment, Theme
 from surveys.models import AccessCode, Response, SchoolClass, Site, User, Wave
 from surveys.services import latest_instrument_version
@@ -26,10 +24,8 @@ ROLES = ("anonymous", "admin", "staff_own", "staff_other", "researcher", "coder"
 
 
 @pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        setup_service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
+def _cheap_password_hashes(fast_passwords: None) -> None:
+    """Every security test signs accounts in: cheap hashes (tests/conftest.py)."""
 
 
 @dataclass

@@ -16,6 +16,8 @@ from surveys.models import InstrumentVersion, Response, WaveInstrument
 from surveys.services import coding, store_response
 from surveys.services import field as field_service
 
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
 TEXTS = [
     "The park by the flats is great",
     "The adventure playground and the park",
@@ -34,18 +36,6 @@ TEXTS = [
 #   p_A = 0.6, p_B = 0.5 -> p_e = 0.6*0.5 + 0.4*0.5 = 0.5 -> kappa = (0.7-0.5)/0.5 = 0.4
 PARKS_A = {0, 1, 2, 3, 4, 5}
 PARKS_B = {0, 1, 2, 3, 6}
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters for accounts made in these tests (production keeps its own)."""
-    from argon2 import PasswordHasher
-
-    import surveys.services.setup as setup
-
-    monkeypatch.setattr(
-        setup, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture

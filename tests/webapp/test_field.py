@@ -18,6 +18,8 @@ from surveys.field_models import ConsentRecord, FieldInterview
 from surveys.models import Response
 from surveys.services import field as field_service
 
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
 ANSWERS = {
     "consent": "yes",
     "respondent_under16": "no",
@@ -25,18 +27,6 @@ ANSWERS = {
     "safe_after_dark": "a_bit_unsafe",
     "good_for_children": "The park on the estate and the youth club.",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters for accounts made in these tests (production keeps its own)."""
-    from argon2 import PasswordHasher
-
-    import surveys.services.setup as setup
-
-    monkeypatch.setattr(
-        setup, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from surveys.models import Response, User
 from surveys.services import field as field_service
 from webapp.openrosa.instance import BadInstance, parse_instance
 
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
 PASSWORD = "correct horse battery staple"
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"
 OR_RESPONSE = "{http://openrosa.org/http/response}"
@@ -51,18 +53,6 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE data [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
 <data id="peer_interview"><area>&secret;</area><meta><instanceID>uuid:x</instanceID></meta></data>"""
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters for accounts made in these tests (production keeps its own)."""
-    from argon2 import PasswordHasher
-
-    import surveys.services.setup as setup
-
-    monkeypatch.setattr(
-        setup, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture
