@@ -36,6 +36,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import pupil_client  # noqa: E402 - a sibling script, found through sys.path
 
 BARE_APP = """
 import os
@@ -74,43 +77,9 @@ def free_port() -> int:
 
 
 def set_up(db_url: str) -> tuple[str, str]:
-    """A community with an open wave, one school and class, and its class code."""
-    from surveys.db import make_engine, make_sessionmaker, migrate
-    from surveys.models import SchoolClass, Site
-    from surveys.services import (
-        create_wave,
-        ensure_builtin_instruments,
-        get_or_create_community,
-        issue_code,
-        latest_instrument_version,
-        set_wave_status,
-    )
-
-    engine = make_engine(db_url)
-    migrate(engine)
-    session = make_sessionmaker(engine)()
-    community = get_or_create_community(session, slug="bench", name="Bench community")
-    ensure_builtin_instruments(session)
-    site = Site(community=community, code="S1", name="Bench School", kind="school")
-    cls = SchoolClass(site=site, name="6A", year_group=6, size=30)
-    session.add_all([site, cls])
-    wave = create_wave(
-        session, community=community, name="Bench", instrument_ids=["pupil_perception"]
-    )
-    set_wave_status(wave, "open")
-    session.flush()
-    code = issue_code(
-        session,
-        wave=wave,
-        version=latest_instrument_version(session, "pupil_perception"),
-        kind="class",
-        site=site,
-        school_class=cls,
-    )
-    session.commit()
-    session.close()
-    engine.dispose()
-    return code.code, "happiness"
+    """A community with an open wave, one school and class; its class code and a page key."""
+    (code,) = pupil_client.set_up(db_url, schools=1, classes=1, pupils_per_class=30)
+    return code, "happiness"
 
 
 def page_figures(db_url: str, code: str, key: str, requests: int) -> dict[str, float]:
