@@ -42,6 +42,7 @@ from webapp.admin.forms import (
     WaveForm,
     choices,
 )
+from webapp.auth.access import community_wave
 from webapp.database import db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,13 +68,6 @@ def _community() -> Community:
     if community is None:
         abort(404)
     return community
-
-
-def _wave(wave_id: int) -> Wave:
-    wave = db_session().get(Wave, wave_id)
-    if wave is None or wave.community_id != current_user.community_id:
-        abort(404)
-    return wave
 
 
 def _community_sites(community_id: int) -> list[Site]:
@@ -197,7 +191,7 @@ def waves() -> Page:
 @admin_required
 def wave(wave_id: int) -> Page:
     """One wave: status, open/close, response counts and rates by school, class, area."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     sites = _community_sites(wave.community_id)
     by_site = _counts_by(Response.site_id, wave.id)
     by_class = _counts_by(Response.class_id, wave.id)
@@ -235,7 +229,7 @@ def wave(wave_id: int) -> Page:
 @admin_required
 def wave_status(wave_id: int) -> Page:
     """Open or close a wave."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     form = EmptyForm()
     status = request.form.get("status", "")
     if not form.validate_on_submit() or status not in ("open", "closed"):
@@ -370,7 +364,7 @@ def _wave_versions(wave: Wave) -> list[InstrumentVersion]:
 @admin_required
 def codes(wave_id: int) -> Page:
     """Issue class codes, area links and one-time letter codes; list what was issued."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     db = db_session()
     all_sites = _community_sites(wave.community_id)
     versions = _wave_versions(wave)
@@ -457,7 +451,7 @@ def codes(wave_id: int) -> Page:
 @admin_required
 def sheet(wave_id: int, site_id: int) -> Page:
     """A printable sheet of a school's class codes (or an area's link and letter codes)."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     site = _site(site_id)
     codes = list(
         db_session().scalars(

@@ -23,7 +23,11 @@ from typing import Any, TypeVar, cast
 from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
+from surveys.models import Wave
+from webapp.database import db_session
+
 __all__ = [
+    "community_wave",
     "is_json_request",
     "require_site",
     "roles_required",
@@ -102,6 +106,14 @@ def require_site(site_id: int | None, *, site_community_id: int | None = None) -
     """Abort with 404 unless the signed-in user may see objects of ``site_id``."""
     if not site_visible(site_id, site_community_id=site_community_id):
         abort(404)
+
+
+def community_wave(wave_id: int) -> Wave:
+    """The wave ``wave_id`` of the signed-in user's community; 404 for any other."""
+    wave = db_session().get(Wave, wave_id)
+    if wave is None or wave.community_id != current_user.community_id:
+        abort(404)
+    return wave
 
 
 def visible_site_ids(all_site_ids: Iterable[int], user: Any = None) -> list[int]:

@@ -35,7 +35,7 @@ from exports.packdata import domain_title, slugify
 from exports.xlsform import source_file, xlsx_file
 from surveys.models import InstrumentVersion, Response, Site, Wave
 from surveys.services.privacy import audit
-from webapp.auth.access import roles_required
+from webapp.auth.access import community_wave, roles_required
 from webapp.database import db_session
 from webapp.results import bp
 from webapp.results.data import (
@@ -57,13 +57,6 @@ from webapp.results.view import (
 
 class GenerateForm(FlaskForm):  # type: ignore[misc]
     """A button: generate every pack of the wave (CSRF-protected)."""
-
-
-def _wave(wave_id: int) -> Wave:
-    wave = db_session().get(Wave, wave_id)
-    if wave is None or wave.community_id != current_user.community_id:
-        abort(404)
-    return wave
 
 
 def _site(code: str) -> Site:
@@ -100,7 +93,7 @@ def index() -> str:
 @roles_required("admin")
 def wave(wave_id: int) -> str:
     """A wave: its schools and areas, packs, exports."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     session = db_session()
     contexts, notes = wave_contexts(session, wave)
     instruments = sorted(instrument_versions(session, wave))
@@ -129,7 +122,7 @@ def wave(wave_id: int) -> str:
 @roles_required("admin")
 def site(wave_id: int, site_code: str) -> str:
     """One school's or area's results, as in its pack."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     if site_code != "community":
         _site(site_code)
     contexts, notes = wave_contexts(db_session(), wave)
@@ -150,7 +143,7 @@ def site(wave_id: int, site_code: str) -> str:
 @roles_required("admin")
 def domain(wave_id: int, domain: str) -> str:
     """One domain across every school with a pack: each question, school by school."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     contexts, _ = wave_contexts(db_session(), wave)
     rows = [
         (context, page_context({**context, "domains": [d]})["domains"][0])
@@ -168,7 +161,7 @@ def domain(wave_id: int, domain: str) -> str:
 @roles_required("admin")
 def generate(wave_id: int) -> WerkzeugResponse:
     """Start generating every pack of the wave in the background (replacing older ones)."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     if not GenerateForm().validate_on_submit():
         abort(400)
     session = db_session()
@@ -214,7 +207,7 @@ def generate(wave_id: int) -> WerkzeugResponse:
 @roles_required("admin")
 def pack_run(wave_id: int) -> WerkzeugResponse:
     """The latest pack run's state as JSON, for the wave page to update itself."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     run = latest_run(db_session(), wave.id)
     state = run_state(run)
     html = render_template("results/_pack_run.html", wave=wave, run=run, state=state)
@@ -234,7 +227,7 @@ def pack_run(wave_id: int) -> WerkzeugResponse:
 @roles_required("admin")
 def pack(wave_id: int, site_code: str) -> WerkzeugResponse:
     """Download one pack (made now if it was not generated yet)."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     if site_code != "community":
         _site(site_code)
     session = db_session()
@@ -257,7 +250,7 @@ def pack(wave_id: int, site_code: str) -> WerkzeugResponse:
 @roles_required("admin")
 def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugResponse:
     """A zip of the wave's data export in ``fmt`` with its codebook(s)."""
-    wave = _wave(wave_id)
+    wave = community_wave(wave_id)
     if fmt not in FORMATS:
         abort(404)
     session = db_session()
