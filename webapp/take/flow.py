@@ -37,6 +37,7 @@ __all__ = [
     "draft_token",
     "error_text",
     "field_id",
+    "form_errors",
     "token_matches",
     "token_ok",
     "use_language",
@@ -103,6 +104,13 @@ def client_address() -> str:
 def field_id(name: str, index: int = 0) -> str:
     """The id of a question's first input (what error links point at), or its n-th choice."""
     return f"f-{name}" if index == 0 else f"f-{name}-{index}"
+
+
+def form_errors(form: Any, *names: str, problem: str = "") -> list[tuple[str, str]]:
+    """(link target, message) for the error summary: each named field's errors, then
+    ``problem`` (a refusal of the whole form) linked to the first field."""
+    errors = [(field_id(name), message) for name in names for message in form[name].errors]
+    return errors + ([(field_id(names[0]), problem)] if problem else [])
 
 
 def error_text(error: AnswerError, item: Item, language: str) -> str:

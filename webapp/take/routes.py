@@ -39,6 +39,7 @@ from webapp.take.flow import (
     draft_token,
     error_text,
     field_id,
+    form_errors,
     raw_answers,
     token_ok,
     use_language,
@@ -209,9 +210,7 @@ def start() -> Page_:
             session.pop(SESSION_LANG, None)
             bind(draft.id)
             return redirect(url_for("take.intro", rid=draft.id))
-    errors = [(field_id("code"), e) for e in form.code.errors] + (
-        [(field_id("code"), error)] if error else []
-    )
+    errors = form_errors(form, "code", problem=error)
     return render_template(
         "take/start.html",
         form=form,
@@ -266,11 +265,7 @@ def resume() -> Page_:
         else:
             bind(draft.id)
             return redirect(url_for("take.carry_on", rid=draft.id))
-    errors = (
-        [(field_id("code"), e) for e in form.code.errors]
-        + [(field_id("word"), e) for e in form.word.errors]
-        + ([(field_id("code"), error)] if error else [])
-    )
+    errors = form_errors(form, "code", "word", problem=error)
     return render_template(
         "take/resume.html",
         form=form,

@@ -17,7 +17,7 @@ from surveys.services.ratelimit import RateLimited, check, client_key, record
 from webapp.auth.access import require_site
 from webapp.database import db_session
 from webapp.take import bp
-from webapp.take.flow import client_address, field_id, use_language
+from webapp.take.flow import client_address, form_errors, use_language
 from webapp.take.forms import TeacherForm
 from webapp.take.routes import limited_message
 
@@ -49,11 +49,7 @@ def teacher() -> str | WerkzeugResponse | tuple[str, int]:
             record(db, bucket="pin", key=key)
             db.commit()
             error = _("The class code or teacher PIN is not right. Check both and try again.")
-    errors = (
-        [(field_id("code"), e) for e in form.code.errors]
-        + [(field_id("pin"), e) for e in form.pin.errors]
-        + ([(field_id("code"), error)] if error else [])
-    )
+    errors = form_errors(form, "code", "pin", problem=error)
     return render_template("take/teacher_login.html", form=form, errors=errors, **lang), status
 
 
