@@ -27,6 +27,7 @@ from analysis.stats import (
 __all__ = [
     "SiteIndex",
     "all_label",
+    "assemble",
     "check_level",
     "count_grid",
     "item_flags",
@@ -179,3 +180,15 @@ def proportion_rows(
     for column in ("item", "domain"):
         frame[column] = frame[column].astype("str")
     return frame
+
+
+def assemble(
+    parts: Sequence[pd.DataFrame], *, wave: str, level: str, columns: Sequence[str]
+) -> pd.DataFrame:
+    """The site rows and the whole-wave row as one table: ``columns`` in order, labels text."""
+    table = pd.concat(list(parts), ignore_index=True)
+    table["wave"] = wave
+    table["level"] = level
+    for column in ("wave", "site", "site_name", "level"):
+        table[column] = table[column].astype("str")
+    return table.loc[:, list(columns)]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis._grid import (
     all_label,
+    assemble,
     count_grid,
     item_flags,
     proportion_rows,
@@ -117,12 +118,7 @@ def area_table(
     whole["weighted_pct"] = all_pct.ravel()
     whole["design_effect"] = all_deff.ravel()
     whole["n_effective"] = all_eff.ravel()
-    table = pd.concat([rows, whole], ignore_index=True)
-    table["wave"] = wave
-    table["level"] = "area"
-    for column in ("wave", "site", "site_name", "level"):
-        table[column] = table[column].astype("str")
-    return table.loc[:, list(AREA_COLUMNS)]
+    return assemble([rows, whole], wave=wave, level="area", columns=AREA_COLUMNS)
 
 
 def area_summary(

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis._grid import (
     all_label,
+    assemble,
     check_level,
     count_grid,
     item_flags,
@@ -59,12 +60,7 @@ def summary_table(
         n=total_n,
         positive=total_pos,
     )
-    table = pd.concat([per_site, whole], ignore_index=True)
-    table.insert(0, "wave", wave)
-    table.insert(3, "level", level)
-    for column in ("wave", "site", "site_name", "level"):
-        table[column] = table[column].astype("str")
-    return table.loc[:, list(SUMMARY_COLUMNS)]
+    return assemble([per_site, whole], wave=wave, level=level, columns=SUMMARY_COLUMNS)
 
 
 def item_summary(
