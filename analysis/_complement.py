@@ -32,6 +32,10 @@ IntArray = npt.NDArray[np.intp]
 #: Cost of hiding a cell with a count of 0 (it hides nothing real, but readers lose a
 #: shown zero): cheaper than any real count.
 _ZERO_COST = 0.5
+#: Tables up to this many cells (a community of 5-30 schools) go straight to the
+#: cheapest-cycle search, which loses least; larger ones are first peeled greedily
+#: (vectorised), which is quicker but can hide more.
+_EXACT_CELLS = 160
 
 
 def complete_partitions(
@@ -153,11 +157,12 @@ def _peel(
     counts: FloatArray,
     real: BoolArray,
     n_nodes: int,
+    costs: FloatArray,
 ) -> BoolArray:
     """Vectorised first pass: no row or column may have exactly one non-zero hidden cell.
 
     A node (row or column equation) with a single unknown gives it away; hide the
-    smallest shown non-zero cell of that row or column, and repeat. What is left for
+    cheapest shown non-zero cell of that row or column, and repeat. What is left for
     the exact bridge search afterwards is rare.
     """
     hidden = hidden.copy()
@@ -179,10 +184,50 @@ def _peel(
         node, edge = node[keep], edge[keep]
         if node.size == 0:
             return hidden
-        order = np.lexsort((edge, counts[edge], node))
+        order = np.lexsort((edge, costs[edge], node))
         first = np.ones(order.size, dtype=bool)
         first[1:] = node[order][1:] != node[order][:-1]
         hidden[edge[order][first]] = True
+
+
+def _exposed(
+    ends: list[tuple[int, int]],
+    hidden_mask: list[bool],
+    counts: list[float],
+    real: list[bool],
+    n_nodes: int,
+    hopeless: set[int],
+) -> bool:
+    """Whether some hidden non-zero cell could be solved for (is a bridge)."""
+    hidden = [e for e, h in enumerate(hidden_mask) if h]
+    return any(
+        real[e] and counts[e] != 0 and e not in hopeless for e in _bridges(n_nodes, ends, hidden)
+    )
+
+
+def _prune(
+    ends: list[tuple[int, int]],
+    hidden_mask: list[bool],
+    counts: list[float],
+    costs: list[float],
+    real: list[bool],
+    n_nodes: int,
+    primary: BoolArray,
+    hopeless: set[int],
+) -> list[bool]:
+    """Show again every complementary cell the others protect without, dearest first.
+
+    The greedy passes above can hide more than needed (a cell chosen early may be
+    protected by cells chosen later); each is tried and kept shown if no hidden cell
+    becomes solvable.
+    """
+    extra = [e for e in range(len(primary)) if hidden_mask[e] and not primary[e]]
+    mask = list(hidden_mask)
+    for e in sorted(extra, key=lambda e: (-costs[e], e)):
+        mask[e] = False
+        if _exposed(ends, mask, counts, real, n_nodes, hopeless):
+            mask[e] = True
+    return mask
 
 
 def protect_grid(
@@ -193,6 +238,7 @@ def protect_grid(
     *,
     row_totals_known: BoolArray | None = None,
     column_totals_known: bool = True,
+    cost: FloatArray | None = None,
 ) -> BoolArray:
     """Hide cells of one two-way table until no hidden cell can be solved for.
 
@@ -212,10 +258,14 @@ def protect_grid(
     column_totals_known : bool
         Whether each column's total is published (as the whole-wave row or through
         benchmarks). If not, each column gets an unknown total.
+    cost : ndarray of float, optional
+        What hiding each cell loses (default: its count). Complementary cells are the
+        cheapest set that protects; callers weight cells readers need less (such as
+        "prefer not to say") below their counts.
 
     Notes
     -----
-    Complementary cells are chosen among non-zero cells, smallest first (hiding a
+    Complementary cells are chosen among non-zero cells, cheapest first (hiding a
     zero protects little: a reader who knows how many people are in the cell can
     bound it tightly); zero cells are used only when nothing else can close the cycle.
     """
@@ -225,6 +275,7 @@ def protect_grid(
     ends = [(int(r), n_rows + int(c)) for r, c in zip(row, col, strict=True)]
     hidden_mask = list(supp)
     counts = [float(c) for c in count]
+    costs = [float(c) for c in (count if cost is None else cost)]
     n_nodes = n_rows + n_cols
     # An unknown total is an always-hidden edge from its row or column to one extra
     # node (every unknown total appears in no other published equation).
@@ -238,16 +289,19 @@ def protect_grid(
         ends += virtual
         hidden_mask += [True] * len(virtual)
         counts += [np.nan] * len(virtual)
+        costs += [np.nan] * len(virtual)
         n_nodes += 1
     real = [e < n_cells for e in range(len(ends))]
-    peeled = _peel(
-        np.array(ends, dtype=np.intp).reshape(-1, 2),
-        np.array(hidden_mask, dtype=bool),
-        np.array(counts),
-        np.array(real, dtype=bool),
-        n_nodes,
-    )
-    hidden_mask = peeled.tolist()
+    if n_cells > _EXACT_CELLS:
+        peeled = _peel(
+            np.array(ends, dtype=np.intp).reshape(-1, 2),
+            np.array(hidden_mask, dtype=bool),
+            np.array(counts),
+            np.array(real, dtype=bool),
+            n_nodes,
+            np.array(costs),
+        )
+        hidden_mask = peeled.tolist()
     adj = _adjacency(n_nodes, ends)
     hopeless: set[int] = set()
     while True:
@@ -263,6 +317,7 @@ def protect_grid(
             None,
         )
         if bridge is None:
+            hidden_mask = _prune(ends, hidden_mask, counts, costs, real, n_nodes, supp, hopeless)
             return np.array(hidden_mask[:n_cells], dtype=bool)
         hidden_set = set(hidden)
         hidden_adj = [[(n, e) for n, e in nbrs if e in hidden_set] for nbrs in adj]
@@ -271,11 +326,11 @@ def protect_grid(
         side_v = _reach(v, hidden_adj, bridge)
         path = None
         for zero_cost in (np.inf, _ZERO_COST):
-            cost = [
-                0.0 if hidden_mask[e] else (zero_cost if counts[e] == 0 else counts[e])
+            step = [
+                0.0 if hidden_mask[e] else (zero_cost if counts[e] == 0 else costs[e])
                 for e in range(len(ends))
             ]
-            path = _cheapest_path(side_u, side_v, adj, cost, bridge)
+            path = _cheapest_path(side_u, side_v, adj, step, bridge)
             if path is not None:
                 break
         fresh = [e for e in path or [] if not hidden_mask[e]]

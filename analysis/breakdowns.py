@@ -92,6 +92,7 @@ def item_breakdowns(
     by: Sequence[str] | None = None,
     level: str = "school",
     k: int = DEFAULT_K,
+    reasons: bool = False,
 ) -> pd.DataFrame:
     """Per site x item x group: answers, percentage positive and test, suppressed.
 
@@ -110,6 +111,9 @@ def item_breakdowns(
         Written in the ``level`` column.
     k : int
         Suppression threshold.
+    reasons : bool
+        Add ``suppression_reason`` (why each hidden row is hidden; see
+        :func:`analysis.suppression.apply_suppression`).
 
     Returns
     -------
@@ -213,4 +217,4 @@ def item_breakdowns(
     for column in ("wave", "site", "site_name", "level", "group_var", "group_value"):
         table[column] = table[column].astype("str")
     table = table.loc[:, list(BREAKDOWN_COLUMNS)].reset_index(drop=True)
-    return apply_suppression(table, k=k)
+    return apply_suppression(table, k=k, reasons=reasons)

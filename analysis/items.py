@@ -70,6 +70,7 @@ def item_summary(
     wave: str,
     level: str = "school",
     k: int = DEFAULT_K,
+    reasons: bool = False,
 ) -> pd.DataFrame:
     """Per site x item: answers, percentage positive, CI, benchmark and test, suppressed.
 
@@ -87,6 +88,9 @@ def item_summary(
         :func:`analysis.areas.area_summary` for weighted neighbourhood rows).
     k : int
         Suppression threshold (at least 5).
+    reasons : bool
+        Add ``suppression_reason`` (why each hidden row is hidden; see
+        :func:`analysis.suppression.apply_suppression`).
 
     Returns
     -------
@@ -119,4 +123,6 @@ def item_summary(
     1    b  27          3     44.444444      80.000000   lower
     2  ALL  57          3     63.157895            NaN     NaN
     """
-    return apply_suppression(summary_table(responses, items, wave=wave, level=level), k=k)
+    return apply_suppression(
+        summary_table(responses, items, wave=wave, level=level), k=k, reasons=reasons
+    )

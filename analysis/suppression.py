@@ -18,12 +18,17 @@ import pandas as pd
 
 from analysis._complement import complete_partitions, protect_grid
 from analysis.errors import AnalysisError, Message
-from analysis.spec import ALL_SITES, ID_COLUMNS
+from analysis.spec import ALL_SITES, ID_COLUMNS, NOT_STATED
 
 __all__ = [
+    "COMPLEMENT",
     "DEFAULT_K",
+    "MAX_K",
     "MIN_K",
     "PACK_MIN_RESPONSES",
+    "REASON_COLUMN",
+    "RESIDUAL_GROUPS",
+    "SMALL",
     "SUPPRESSED_MARKER",
     "apply_suppression",
     "check_k",
@@ -37,10 +42,37 @@ __all__ = [
 DEFAULT_K = 10
 #: No community may set k lower than this.
 MIN_K = 5
+#: Nor higher than this (a larger k hides most breakdowns of most schools).
+MAX_K = 30
 #: Sites with fewer responses get no pack, only a note.
 PACK_MIN_RESPONSES = 20
 #: What a reader sees in place of a suppressed value.
 SUPPRESSED_MARKER = "[c]"
+
+#: Column saying why a row is hidden: :data:`SMALL`, :data:`COMPLEMENT` or "" (shown).
+REASON_COLUMN = "suppression_reason"
+#: Hidden because it counts fewer than k people.
+SMALL = "small"
+#: Hidden so that another hidden figure cannot be worked out from the totals.
+COMPLEMENT = "complement"
+
+#: Group values that tell readers least ("prefer not to say", "not stated", "other"):
+#: complementary suppression hides these before any real group.
+RESIDUAL_GROUPS: frozenset[str] = frozenset(
+    {
+        NOT_STATED,
+        "pnts",
+        "prefer_not_to_say",
+        "prefer not to say",
+        "other",
+        "another_way",
+        "dont_know",
+        "don't know",
+        "unknown",
+    }
+)
+#: What hiding a residual group's cell costs, per respondent, against 1 for a real group.
+_RESIDUAL_COST = 0.1
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -101,19 +133,26 @@ def _shown_totals(
     return ~hidden
 
 
+def _information_cost(groups: npt.NDArray[np.object_], count: FloatArray) -> FloatArray:
+    """What hiding each breakdown cell loses: its count, a tenth of it for residual groups."""
+    residual = np.isin(groups, list(RESIDUAL_GROUPS))
+    return np.where(residual, count * _RESIDUAL_COST, count)
+
+
 def _secondary(
     table: pd.DataFrame, supp: BoolArray, count: FloatArray, across_sites: bool, k: int
 ) -> BoolArray:
     cols = set(table.columns)
     base = [c for c in ("wave", "level", *_WHAT) if c in cols]
     if {"site", "group_var", "group_value"} <= cols:
+        groups = table["group_value"].astype(str).to_numpy()
         if not across_sites:
             gid = _group_ids(table, [*base, "site", "group_var"])
-            return complete_partitions(gid, np.ones(len(table), dtype=bool), supp, count)
+            cost = _information_cost(groups, count)
+            return complete_partitions(gid, np.ones(len(table), dtype=bool), supp, cost)
         # One two-way table (sites incl. ALL x group values) per item and grouping.
         supp = supp.copy()
         sites = table["site"].astype(str).to_numpy()
-        groups = table["group_value"].astype(str).to_numpy()
         benchmarks = "benchmark_n" in cols
         grouped = table.groupby([*base, "group_var"], sort=False, dropna=False)
         for rows in grouped.indices.values():
@@ -126,6 +165,7 @@ def _secondary(
                 count[rows],
                 row_totals_known=_shown_totals(r, sites[rows], count[rows], k),
                 column_totals_known=benchmarks or bool((sites[rows] == ALL_SITES).any()),
+                cost=_information_cost(groups[rows], count[rows]),
             )
         return supp
     if across_sites and "site" in cols:
@@ -142,6 +182,7 @@ def apply_suppression(
     k: int = DEFAULT_K,
     count_cols: Sequence[str] | None = None,
     across_sites: bool = True,
+    reasons: bool = False,
 ) -> pd.DataFrame:
     """Hide rows based on fewer than ``k`` respondents, and rows that would reveal them.
 
@@ -157,13 +198,19 @@ def apply_suppression(
     across_sites : bool
         Also treat the sites of each item as a partition of the whole-wave total
         (default True; the ALL row and the benchmarks reveal that total).
+    reasons : bool
+        Add a ``suppression_reason`` column (default False, so CSV columns stay as
+        documented).
 
     Returns
     -------
     DataFrame
         A copy with ``suppressed`` set and, on suppressed rows, every column other
         than the identifying ones (wave, site, site_name, level, item, domain, scale,
-        theme, group_var, group_value) emptied. Applying it twice changes nothing.
+        theme, group_var, group_value) emptied. With ``reasons``,
+        ``suppression_reason`` says why a row is hidden: ``"small"`` (fewer than k
+        people) or ``"complement"`` (it would let another hidden figure be worked
+        out); "" when shown. Applying it twice changes nothing.
 
     Notes
     -----
@@ -173,6 +220,10 @@ def apply_suppression(
     sites of one item add up to the whole-wave row (also revealed by every shown
     site's benchmark), so when exactly one site with a non-zero count is hidden the
     shown site with the smallest non-zero count is hidden too.
+
+    Complementary cells are the cheapest that protect: a cell costs its count, and a
+    residual group's cell ("prefer not to say", "not stated", "another way", "other")
+    a tenth of it, so those are hidden before a real group such as Boys.
 
     Secondary, two-way (breakdowns): per item and grouping variable the cells form a
     table of sites (plus the whole-wave row) x group values whose rows add up to the
@@ -204,13 +255,23 @@ def apply_suppression(
         supp = out["suppressed"].fillna(False).to_numpy(dtype=bool, copy=True)
     else:
         supp = np.zeros(len(out), dtype=bool)
+    reason = (
+        out[REASON_COLUMN].fillna("").astype(str).to_numpy(dtype=object)
+        if REASON_COLUMN in out.columns
+        else np.full(len(out), "", dtype=object)
+    )
     for column in counts:
         values = _float(out, column)
-        supp |= (values > 0) & (values < k)
+        small = (values > 0) & (values < k) & ~supp
+        reason[small] = SMALL
+        supp |= small
+    reason[supp & (reason == "")] = SMALL
     if len(out):
+        before = supp
         supp = _secondary(out, supp, _float(out, counts[0]), across_sites, k)
+        reason[supp & ~before] = COMPLEMENT
     for column in out.columns:
-        if column in ID_COLUMNS or column == "suppressed":
+        if column in ID_COLUMNS or column in ("suppressed", REASON_COLUMN):
             continue
         dtype = out[column].dtype
         if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.BooleanDtype):
@@ -219,6 +280,8 @@ def apply_suppression(
             out[column] = out[column].astype("Int64")
         out[column] = out[column].mask(supp)
     out["suppressed"] = supp
+    if reasons or REASON_COLUMN in table.columns:
+        out[REASON_COLUMN] = reason
     return out
 
 

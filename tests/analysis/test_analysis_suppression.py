@@ -16,6 +16,8 @@ from analysis.errors import AnalysisError
 from analysis.items import summary_table
 from analysis.spec import ID_COLUMNS, ItemSpec
 from analysis.suppression import (
+    MAX_K,
+    MIN_K,
     SUPPRESSED_MARKER,
     display_value,
     format_for_display,
@@ -199,7 +201,7 @@ def _assert_no_lone_hidden_cell(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sizes=_sizes, seed=st.integers(0, 2**32 - 1), k=st.integers(5, 15))
+@given(sizes=_sizes, seed=st.integers(0, 2**32 - 1), k=st.integers(MIN_K, MAX_K))
 def test_item_summary_never_shows_a_small_cell_nor_lets_one_be_worked_out(
     sizes: list[int], seed: int, k: int
 ) -> None:
@@ -226,7 +228,7 @@ def test_item_summary_never_shows_a_small_cell_nor_lets_one_be_worked_out(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sizes=_sizes, seed=st.integers(0, 2**32 - 1), k=st.integers(5, 15))
+@given(sizes=_sizes, seed=st.integers(0, 2**32 - 1), k=st.integers(MIN_K, MAX_K))
 def test_breakdowns_never_show_a_small_cell_nor_let_one_be_worked_out(
     sizes: list[int], seed: int, k: int
 ) -> None:
@@ -277,7 +279,7 @@ def test_breakdowns_never_show_a_small_cell_nor_let_one_be_worked_out(
 @given(
     extra=st.lists(st.integers(0, 35), min_size=1, max_size=6),
     seed=st.integers(0, 2**32 - 1),
-    k=st.integers(5, 15),
+    k=st.integers(MIN_K, MAX_K),
 )
 def test_breakdown_cells_cannot_be_solved_for_from_all_margins_together(
     extra: list[int], seed: int, k: int
