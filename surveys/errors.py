@@ -35,7 +35,11 @@ class ServiceMessage(Enum):
     )
     RESPONSE_LOCKED = "response {id} is already {status} and cannot be changed"
     BAD_CODE = "that code was not recognised; check it with your teacher"
-    BAD_K = "the suppression threshold must be at least 5 (got {k})"
+    BAD_K = "the suppression threshold k must be a whole number from 5 to 30 (got {k})"
+    BAD_PACK_MIN = (
+        "the pack minimum must be a whole number of responses no smaller than the"
+        " suppression threshold k = {k} (got {value})"
+    )
     EMAIL_TAKEN = "there is already an account for {email}"
     BAD_ROLE = "'{role}' is not a role (use one of: {roles})"
 

@@ -85,6 +85,8 @@ class Community(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: Smallest count shown in any output (statistical disclosure control); never below 5.
     suppression_k: Mapped[int] = mapped_column(Integer, default=10)
+    #: Fewest responses for a site's full pack (smaller sites get a short one); >= k.
+    pack_min_responses: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     sites: Mapped[list[Site]] = relationship(back_populates="community")
@@ -108,6 +110,10 @@ class Site(Base):
     postcodes: Mapped[str] = mapped_column(Text, default="")
     #: Pupils on roll in the surveyed years (schools) or households (areas): response rates.
     population: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: Schools: "primary", "secondary", "all-through"... ("" unknown): similar schools.
+    phase: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    #: Schools: free-school-meal band from the school record ("" unknown).
+    fsm_band: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     community: Mapped[Community] = relationship(back_populates="sites")
     classes: Mapped[list[SchoolClass]] = relationship(

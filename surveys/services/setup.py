@@ -203,13 +203,18 @@ class SiteRow:
     kind: str
     postcodes: str
     population: int | None
+    #: Schools: phase ("primary", "secondary"...) and free-school-meal band; "" if absent.
+    phase: str = ""
+    fsm_band: str = ""
 
 
 def parse_sites_csv(data: bytes, *, source: str = "sites.csv") -> list[SiteRow]:
     """Parse and check a sites CSV; every bad row is reported, nothing partial returned.
 
     Columns: ``site_id, name, kind`` (school | area), optional ``postcodes``
-    (space-separated postcode prefixes, for areas) and ``population``.
+    (space-separated postcode prefixes, for areas), ``population``, and for schools
+    ``phase`` (primary, secondary...) and ``fsm_band`` (the school record's
+    free-school-meal band), which group similar schools.
     """
     try:
         text = data.decode("utf-8-sig")
@@ -264,8 +269,13 @@ def parse_sites_csv(data: bytes, *, source: str = "sites.csv") -> list[SiteRow]:
             except ValueError:
                 bad("population", f"'{row['population']}' is not a whole number")
         postcodes = " ".join(p.upper() for p in row.get("postcodes", "").split())
+        phase = " ".join(row.get("phase", "").lower().split())
+        fsm_band = " ".join(row.get("fsm_band", "").split())
+        for column, value in (("phase", phase), ("fsm_band", fsm_band)):
+            if len(value) > 20:
+                bad(column, f"'{value[:30]}' is longer than 20 characters")
         seen.add(code)
-        rows.append(SiteRow(code, name[:200], kind, postcodes, population))
+        rows.append(SiteRow(code, name[:200], kind, postcodes, population, phase, fsm_band))
     if problems:
         raise RowErrors(problems)
     if not rows:
@@ -291,6 +301,11 @@ def import_sites(
         site.name, site.kind, site.postcodes = row.name, row.kind, row.postcodes
         if row.population is not None:
             site.population = row.population
+        # Optional columns: a file without them leaves what is stored.
+        if row.phase:
+            site.phase = row.phase
+        if row.fsm_band:
+            site.fsm_band = row.fsm_band
     session.flush()
     return added, updated
 

@@ -135,7 +135,7 @@ def sites() -> None:
 def sites_import(db_url: str | None, file: str) -> None:
     """Add or update sites from a CSV.
 
-    Columns: site_id, name, kind (school|area) [, postcodes, population].
+    Columns: site_id, name, kind (school|area) [, postcodes, population, phase, fsm_band].
     """
     rows = parse_sites_csv(Path(file).read_bytes(), source=Path(file).name)
     engine = open_db(db_url)
