@@ -26,8 +26,11 @@ FLAG_TEXT: Mapping[str, str] = {
     "declined": "▼ Declined",
 }
 
+#: Okabe-Ito colours (distinct with every common colour-vision deficiency), darkened for
+#: print contrast; each mark also has its own shape.
 SCHOOL = "#1b4f8a"
 BENCH = "#a8500b"
+SIMILAR = "#00735c"
 GRID = "#b8b8b8"
 INK = "#1a1a1a"
 
@@ -71,10 +74,15 @@ def _diamond(x: float, y: float, r: float = 5.5) -> str:
     )
 
 
+def _similar_bar(x: float, y: float) -> str:
+    return f'<path d="M{x:.1f} {y - 7:.1f}V{y + 7:.1f}" stroke="{SIMILAR}" stroke-width="2.6"/>'
+
+
 def row_chart(chart: Mapping[str, Any] | None, *, label: str = "") -> str:
     """One row of a dot-and-whisker chart, drawn without text (the table row holds it).
 
-    ``chart`` has ``pct``, ``low``, ``high`` (this site, 95% CI) and ``bench`` (or None).
+    ``chart`` has ``pct``, ``low``, ``high`` (this site, 95% CI), ``bench`` (or None)
+    and optionally ``similar`` (similar schools, drawn as an upright bar).
     Gridlines mark 0, 25, 50, 75 and 100%. Returns "" for a suppressed row.
     """
     if not chart or chart.get("pct") is None:
@@ -93,6 +101,8 @@ def row_chart(chart: Mapping[str, Any] | None, *, label: str = "") -> str:
             f'<path d="M{x0:.1f} {mid}H{x1:.1f}M{x0:.1f} {mid - 3.5}V{mid + 3.5}'
             f'M{x1:.1f} {mid - 3.5}V{mid + 3.5}" stroke="{SCHOOL}" stroke-width="1.6" fill="none"/>'
         )
+    if chart.get("similar") is not None:
+        parts.append(_similar_bar(_rx(chart["similar"]), mid))
     if chart.get("bench") is not None:
         parts.append(_diamond(_rx(chart["bench"]), mid, 4.2))
     parts.append(
@@ -104,12 +114,15 @@ def row_chart(chart: Mapping[str, Any] | None, *, label: str = "") -> str:
 
 
 def mark_svg(kind: str) -> str:
-    """A legend mark: ``school`` (dot with CI line) or ``benchmark`` (open diamond)."""
+    """A legend mark: ``school`` (dot with CI line), ``benchmark`` (open diamond) or
+    ``similar`` (upright bar)."""
     head = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 30 14" width="30" height="14" '
         'aria-hidden="true">'
     )
-    if kind == "school":
+    if kind == "similar":
+        body = _similar_bar(15, 7)
+    elif kind == "school":
         body = (
             f'<path d="M2 7H28M2 3.5V10.5M28 3.5V10.5" stroke="{SCHOOL}" stroke-width="1.6"/>'
             f'<circle cx="15" cy="7" r="3.6" fill="{SCHOOL}"/>'

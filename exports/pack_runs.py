@@ -332,6 +332,7 @@ def run_job(run_id: int, token: str, *, db_url: str, out_dir: str | Path, jobs: 
         for failure in failed:
             log.error("run %s: pack for %s failed: %s", run_id, failure["site"], failure["error"])
         finished = len(result.written) + len(failed)
+        no_pack = sum(1 for note in result.notes if not note.get("short"))
         _finish(
             factory,
             run_id,
@@ -340,7 +341,7 @@ def run_job(run_id: int, token: str, *, db_url: str, out_dir: str | Path, jobs: 
             total=finished,
             done=finished,
             written=len(result.written),
-            notes=len(result.notes),
+            notes=no_pack,
             failed_sites=failed,
         )
         log.info(
@@ -348,7 +349,7 @@ def run_job(run_id: int, token: str, *, db_url: str, out_dir: str | Path, jobs: 
             run_id,
             len(result.written),
             len(failed),
-            len(result.notes),
+            no_pack,
         )
         return 0
     finally:

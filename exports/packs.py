@@ -6,8 +6,10 @@ it into HTML and a PDF. Workers need no database. Files are named
 ``{wave-slug}-{site}.pdf`` (``{wave-slug}-community.pdf`` for the whole-community
 neighbourhood report), written to a temporary file and renamed, so a failed or
 interrupted run never leaves a half-written pack. A failing site is reported and the
-others carry on. Sites with fewer than 20 responses get no pack: they are listed in the
-batch report ``{wave-slug}-packs-report.txt`` written beside the packs.
+others carry on. Schools with fewer responses than the community's pack minimum get a
+short pack, and areas no report; both are listed in the batch report
+``{wave-slug}-packs-report.txt`` written beside the packs (a run for some sites merges
+into it).
 """
 
 from __future__ import annotations
@@ -101,6 +103,13 @@ def _populations(session: Session, community_id: int) -> dict[str, int | None]:
     return {str(code): population for code, population in rows}
 
 
+def _site_info(session: Session, community_id: int) -> dict[str, dict[str, str]]:
+    rows = session.execute(
+        select(Site.code, Site.phase, Site.fsm_band).where(Site.community_id == community_id)
+    )
+    return {str(code): {"phase": phase or "", "fsm_band": fsm or ""} for code, phase, fsm in rows}
+
+
 def _instrument_counts(session: Session, wave: Wave) -> pd.DataFrame:
     rows = session.execute(
         select(InstrumentVersion.instrument_id, Site.kind, Response.channel, func.count())
@@ -132,6 +141,7 @@ def build_contexts(
     wave = find_wave(session, wave_ref)
     community = wave.community
     k = community.suppression_k
+    min_responses = community.pack_min_responses
     populations = _populations(session, community.id)
     counts = _instrument_counts(session, wave)
     contexts: list[Context] = []
@@ -154,6 +164,8 @@ def build_contexts(
             previous_wave=wave.previous.name if previous is not None and wave.previous else None,
             themes=themes,
             themes_note=NO_THEMES_NOTE,
+            min_responses=min_responses,
+            site_info=_site_info(session, community.id),
         )
         contexts += found
         notes += skipped
@@ -174,6 +186,7 @@ def build_contexts(
             themes=themes,
             quotes=quotes,
             themes_note=NO_THEMES_NOTE,
+            min_responses=min_responses,
         )
         try:
             found, skipped = areas(margins=margins)
@@ -239,12 +252,38 @@ def _warm_up() -> None:
     renderer()
 
 
-def _write_report(path: Path, wave: str, result: PackResult) -> Path:
-    lines = [f"Packs for {wave}", ""]
-    lines += [f"written\t{p.name}" for p in result.written]
-    lines += [f"no pack\t{n['site']}\t{n['site_name']}\t{n['reason']}" for n in result.notes]
+def _note_line(note: Context) -> str:
+    status = "short pack" if note.get("short") else "no pack"
+    return f"{status}\t{note['site']}\t{note['site_name']}\t{note['reason']}"
+
+
+def _write_report(
+    path: Path, wave: str, result: PackResult, *, sites: Sequence[str] | None = None
+) -> Path:
+    """The batch report: one line per site. A run for some ``sites`` merges into it.
+
+    Lines are ``written<TAB>file``, ``short pack<TAB>site<TAB>name<TAB>why``, ``no
+    pack<TAB>site<TAB>name<TAB>why`` and ``FAILED<TAB>site<TAB>error``. When only some
+    sites were made, the lines of the report's other sites are kept as they were.
+    """
+    lines = [f"written\t{p.name}" for p in result.written]
+    lines += [_note_line(n) for n in result.notes]
     lines += [f"FAILED\t{f.site}\t{f.error}" for f in result.failed]
-    return write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    if sites and path.exists():
+        mine = set(sites)
+        files = {pack_filename(wave, site) for site in mine}
+        kept = []
+        for line in path.read_text(encoding="utf-8").splitlines()[2:]:
+            parts = line.split("\t")
+            if len(parts) < 2:
+                continue
+            if parts[1] in mine or (parts[0] == "written" and parts[1] in files):
+                continue
+            kept.append(line)
+        order = {"written": 0, "short pack": 1, "no pack": 2, "FAILED": 3}
+        lines = sorted(kept + lines, key=lambda line: (order.get(line.split("\t")[0], 4), line))
+    text = "\n".join([f"Packs for {wave}", "", *lines]) + "\n"
+    return write_atomically(path, text.encode("utf-8"))
 
 
 def generate_packs(
@@ -293,6 +332,7 @@ def generate_packs(
         jobs=jobs,
         progress=progress,
         prepare_seconds=time.perf_counter() - started,
+        sites=sites,
     )
 
 
@@ -306,11 +346,13 @@ def render_contexts(
     progress: Callable[[int, int], None] | None = None,
     prepare_seconds: float = 0.0,
     start_method: str | None = None,
+    sites: Sequence[str] | None = None,
 ) -> PackResult:
     """Render ready-made contexts (from :func:`build_contexts`) into ``out_dir``.
 
     ``start_method`` picks how workers start (``"spawn"`` from a threaded web server;
-    default: the platform's, ``fork`` on Linux, the quickest).
+    default: the platform's, ``fork`` on Linux, the quickest). With ``sites`` (a run
+    for some sites only) the batch report keeps its lines for the other sites.
     """
     out = Path(out_dir)
     result = PackResult(notes=list(notes), prepare_seconds=prepare_seconds)
@@ -343,5 +385,7 @@ def render_contexts(
                     collect({"site": futures[future], "error": f"{type(err).__name__}: {err}"})
     result.written.sort()
     result.failed.sort(key=lambda f: f.site)
-    result.report = _write_report(out / f"{slugify(wave)}-packs-report.txt", wave, result)
+    result.report = _write_report(
+        out / f"{slugify(wave)}-packs-report.txt", wave, result, sites=sites
+    )
     return result

@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from exports.charts import FLAG_TEXT, mark_svg, row_chart
 from exports.packdata import Context
+from exports.packdata.cells import COMPLEMENT_MARKER
 
 __all__ = [
     "PDF_OPTIONS",
@@ -72,19 +73,27 @@ def chart_domains(context: Context) -> list[Context]:
 
 
 def _combined(tables: list[Context]) -> Context | None:
-    """Every breakdown of a domain in one table: a column group per grouping variable."""
+    """Every breakdown of a domain in one table: a column group per grouping variable.
+
+    Breakdowns withheld whole (every group hidden) get no column group but stay listed
+    in ``withheld``, so the pack always says which breakdowns it leaves out.
+    """
     if not tables:
         return None
-    labels = list(dict.fromkeys(row["label"] for table in tables for row in table["rows"]))
+    shown = [t for t in tables if not t.get("withheld")]
+    labels = list(dict.fromkeys(row["label"] for table in shown for row in table["rows"]))
     cells: dict[str, list[str]] = {label: [] for label in labels}
-    for table in tables:
+    for table in shown:
         by_label = {row["label"]: row["cells"] for row in table["rows"]}
         for label in labels:
             cells[label] += by_label.get(label, [""] * len(table["columns"]))
+    flat = [cell for row in cells.values() for cell in row]
     return {
-        "groups": [(t["title"], t["columns"]) for t in tables],
+        "groups": [(t["title"], t["columns"]) for t in shown],
         "rows": [{"label": label, "cells": cells[label]} for label in labels],
-        "hidden": [(t["title"], t["hidden"]) for t in tables if t["hidden"]],
+        "hidden": [(t["title"], t["hidden"]) for t in shown if t["hidden"]],
+        "withheld": [(t["title"], t["hidden"]) for t in tables if t.get("withheld")],
+        "complements": COMPLEMENT_MARKER in flat,
     }
 
 
@@ -103,7 +112,11 @@ def pack_html(context: Context) -> str:
         .render(
             c=context,
             domains=domains,
-            marks={"school": mark_svg("school"), "benchmark": mark_svg("benchmark")},
+            marks={
+                "school": mark_svg("school"),
+                "benchmark": mark_svg("benchmark"),
+                "similar": mark_svg("similar"),
+            },
             flag_text=FLAG_TEXT,
             adjusted=adjusted,
         )

@@ -11,25 +11,32 @@ import pandas as pd
 
 from analysis.spec import NOT_STATED, ItemSpec
 from analysis.suppression import (
+    COMPLEMENT,
+    REASON_COLUMN,
     SUPPRESSED_MARKER,
     display_value,
 )
 from exports.dataset import InstrumentData
 
 __all__ = [
+    "COMPLEMENT_MARKER",
     "DOMAIN_TITLES",
     "Context",
     "analysis_frame",
     "as_number",
     "as_text",
     "breakdown_tables",
+    "choice_labels",
     "domain_items",
     "domain_score",
     "domain_title",
     "domains_shown",
     "headlines",
+    "hidden_marker",
     "index_breakdowns",
+    "is_hidden",
     "item_row",
+    "p_cell",
     "percent_cell",
     "positive_answers",
     "scale_tables",
@@ -40,6 +47,9 @@ __all__ = [
 ]
 
 Context = dict[str, Any]
+
+#: A figure hidden only so that another hidden figure cannot be worked out.
+COMPLEMENT_MARKER = "[c]*"
 
 #: Reader-facing titles of the built-in domains; others are title-cased.
 DOMAIN_TITLES: Mapping[str, str] = {
@@ -118,6 +128,20 @@ def percent_cell(value: object, suppressed: bool) -> str:
     return shown if shown in ("", SUPPRESSED_MARKER) else f"{shown}%"
 
 
+def p_cell(value: object, suppressed: bool) -> str:
+    """A p-value for display: three decimals, "<0.001" below that, "[c]" when hidden.
+
+    >>> p_cell(0.0000123, False), p_cell(0.0312, False), p_cell(None, False)
+    ('<0.001', '0.031', '')
+    """
+    number = as_number(value)
+    if suppressed:
+        return SUPPRESSED_MARKER
+    if number is None:
+        return ""
+    return "<0.001" if number < 0.0005 else f"{number:.3f}"
+
+
 def signed_cell(value: object, suppressed: bool) -> str:
     """A change in points for display, with its sign ("+3", "−2", "0")."""
     number = as_number(value)
@@ -156,7 +180,8 @@ def item_row(
         "benchmark": percent_cell(row.get("benchmark_pct"), supp),
         "diff": signed_cell(row.get("diff"), supp),
         "flag": "" if supp else as_text(row.get("flag")),
-        "p_adjusted": display_value(row.get("p_adjusted"), suppressed=supp, digits=3),
+        "p_value": p_cell(row.get("p_value"), supp),
+        "p_adjusted": p_cell(row.get("p_adjusted"), supp),
         "chart": None,
     }
     if "design_effect" in row:
@@ -211,6 +236,11 @@ def _group_label(value: str, labels: Mapping[str, str]) -> str:
     return labels.get(value) or _GROUP_TITLES.get(value) or value
 
 
+def choice_labels(data: InstrumentData, item: str) -> dict[str, str]:
+    """An item's answers (name -> English label), in the questionnaire's order."""
+    return _choice_labels(data, item)
+
+
 def _choice_labels(data: InstrumentData, item: str) -> dict[str, str]:
     if not data.instrument.has_item(item):
         return {}
@@ -224,12 +254,35 @@ def _choice_labels(data: InstrumentData, item: str) -> dict[str, str]:
 SiteBreakdowns = dict[str, list[tuple[str, str, str]]]
 
 
+def hidden_marker(reason: str) -> str:
+    """How a hidden cell reads: ``[c]`` (too few people) or ``[c]*`` (a complement).
+
+    >>> hidden_marker("small"), hidden_marker("complement")
+    ('[c]', '[c]*')
+    """
+    return COMPLEMENT_MARKER if reason == COMPLEMENT else SUPPRESSED_MARKER
+
+
+def is_hidden(text: str) -> bool:
+    """Whether a display cell is a hidden figure (either marker)."""
+    return text in (SUPPRESSED_MARKER, COMPLEMENT_MARKER)
+
+
 def index_breakdowns(breakdowns: pd.DataFrame) -> dict[str, SiteBreakdowns]:
-    """Site -> its breakdown cells as display text, in one pass over the table."""
+    """Site -> its breakdown cells as display text, in one pass over the table.
+
+    A hidden cell reads ``[c]``, or ``[c]*`` when it is hidden only to protect another
+    (``suppression_reason`` = complement, when the table has reasons).
+    """
     if breakdowns.empty:
         return {}
     supp = breakdowns["suppressed"].fillna(False).to_numpy(dtype=bool)
     pct = pd.to_numeric(breakdowns["pct_positive"], errors="coerce").to_numpy(dtype=float)
+    reasons = (
+        breakdowns[REASON_COLUMN].astype(str).tolist()
+        if REASON_COLUMN in breakdowns.columns
+        else [""] * len(breakdowns)
+    )
     out: dict[str, SiteBreakdowns] = {}
     columns = zip(
         breakdowns["site"].astype(str),
@@ -238,12 +291,20 @@ def index_breakdowns(breakdowns: pd.DataFrame) -> dict[str, SiteBreakdowns]:
         breakdowns["group_value"].astype(str),
         pct,
         supp,
+        reasons,
         strict=True,
     )
-    for site, var, item, value, number, hidden in columns:
-        text = percent_cell(None if math.isnan(number) else float(number), bool(hidden))
+    for site, var, item, value, number, hidden, reason in columns:
+        if hidden:
+            text = hidden_marker(reason)
+        else:
+            text = percent_cell(None if math.isnan(number) else float(number), False)
         out.setdefault(site, {}).setdefault(var, []).append((item, value, text))
     return out
+
+
+def _breakdown_title(var: str) -> str:
+    return "Year group" if var == "year_group" else var.replace("_", " ").capitalize()
 
 
 def breakdown_tables(
@@ -261,29 +322,39 @@ def breakdown_tables(
         choice_labels = _choice_labels(data, var)
         cells = {(item, value): text for item, value, text in mine}
         present = [i for i in items if any((i, v) in cells for v in values)]
+        if not present:
+            continue
         # A group hidden in every row is named in a note instead of a column of [c].
         hidden = [
             v
             for v in values
-            if all(cells.get((i, v), "") in ("", SUPPRESSED_MARKER) for i in present)
+            if all(cells.get((i, v), "") == "" or is_hidden(cells[(i, v)]) for i in present)
         ]
         shown = [v for v in values if v not in hidden]
         rows = [
             {"label": labels.get(item, item), "cells": [cells.get((item, v), "") for v in shown]}
             for item in present
         ]
-        if rows and shown:
-            tables.append(
-                {
-                    "var": var,
-                    "title": "Year group"
-                    if var == "year_group"
-                    else var.replace("_", " ").capitalize(),
-                    "columns": [_group_label(v, choice_labels) for v in shown],
-                    "rows": rows,
-                    "hidden": [_group_label(v, choice_labels) for v in hidden],
-                }
-            )
+        only_protecting = [
+            v
+            for v in hidden
+            if all(cells.get((i, v), "") in ("", COMPLEMENT_MARKER) for i in present)
+            and any(cells.get((i, v), "") == COMPLEMENT_MARKER for i in present)
+        ]
+        # Every breakdown is listed, even when all of it is withheld, so the pack can
+        # say which breakdowns it does not show and why.
+        tables.append(
+            {
+                "var": var,
+                "title": _breakdown_title(var),
+                "columns": [_group_label(v, choice_labels) for v in shown],
+                "rows": rows if shown else [],
+                "hidden": [_group_label(v, choice_labels) for v in hidden],
+                "protecting": [_group_label(v, choice_labels) for v in only_protecting],
+                "complements": any(text == COMPLEMENT_MARKER for text in cells.values()),
+                "withheld": not shown,
+            }
+        )
     return tables
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from analysis.suppression import SUPPRESSED_MARKER
 from exports import packs as packs_module
 from exports.dataset import ExportError
+from exports.packdata.cells import is_hidden
 from exports.packs import build_contexts, generate_packs, pack_filename
 from exports.render import pack_html
 from tests.exports.community import Built
@@ -56,17 +57,25 @@ def test_suppressed_rows_carry_no_figures(session: Session, built: Built) -> Non
         for cell in row["cells"]
     ]
     assert SUPPRESSED_MARKER in breakdown_cells  # small year groups are hidden
-    assert all(
-        cell == SUPPRESSED_MARKER or re.fullmatch(r"\d+%|", cell) for cell in breakdown_cells
-    )
+    assert all(is_hidden(cell) or re.fullmatch(r"\d+%|", cell) for cell in breakdown_cells)
     assert hidden >= 0
 
 
-def test_small_sites_get_a_note_not_a_pack(session: Session, built: Built) -> None:
+def test_small_schools_get_a_short_pack_and_small_areas_a_note(
+    session: Session, built: Built
+) -> None:
     contexts, notes = build_contexts(session, built.wave)
-    packed = {c["site"] for c in contexts}
-    assert {"S01", "S02", "S03", "S04", "A1", "A2", "community"} == packed
-    assert {(n["site"], n["responses"]) for n in notes} == {("S05", 12), ("A3", 8)}
+    packed = {c["site"]: c for c in contexts}
+    assert {"S01", "S02", "S03", "S04", "S05", "A1", "A2", "community"} == set(packed)
+    assert packed["S05"]["short"] and not packed["S01"]["short"]
+    assert packed["S05"]["domains"] and all(
+        d["breakdowns"] == [] and d["scales"] == [] for d in packed["S05"]["domains"]
+    )
+    assert packed["S05"]["previous_wave"] is None and packed["S05"]["themes"]["rows"] == []
+    assert {(n["site"], n["responses"], bool(n.get("short"))) for n in notes} == {
+        ("S05", 12, True),
+        ("A3", 8, False),
+    }
 
 
 def test_figures_match_an_independent_count(session: Session, built: Built) -> None:
@@ -184,7 +193,7 @@ def test_a_failing_site_is_reported_and_the_rest_carry_on(
     assert "pack for S02 failed: RuntimeError: boom" in result.output
     assert (tmp_path / "spring-2027-S01.pdf").exists()
     assert not (tmp_path / "spring-2027-S02.pdf").exists()
-    assert "no pack: S05" in result.output
+    assert "short pack: S05" in result.output
 
 
 def test_cli_unknown_wave(run_cli: Any, built: Built, tmp_path: Path) -> None:

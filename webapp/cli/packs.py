@@ -65,13 +65,16 @@ def packs_command(
     finally:
         if bar is not None:
             bar.render_finish()
+    short = sum(1 for note in result.notes if note.get("short"))
     for note in result.notes:
-        click.echo(f"no pack: {note['site']} ({note['site_name']}): {note['reason']}")
+        status = "short pack" if note.get("short") else "no pack"
+        click.echo(f"{status}: {note['site']} ({note['site_name']}): {note['reason']}")
     for failure in result.failed:
         click.echo(f"error: pack for {failure.site} failed: {failure.error}", err=True)
     click.echo(
-        f"{len(result.written)} pack(s) written to {out_dir}, {len(result.notes)} site(s) without"
-        f" a pack, {len(result.failed)} failed; report: {result.report}"
+        f"{len(result.written)} pack(s) written to {out_dir}, {short} of them short,"
+        f" {len(result.notes) - short} site(s) without a pack, {len(result.failed)} failed;"
+        f" report: {result.report}"
     )
     if result.failed:
         sys.exit(1)

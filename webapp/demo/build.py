@@ -142,6 +142,7 @@ class _Builder(ResponseWriter):
                 name=school.name,
                 kind="school",
                 population=school.population,
+                phase=school.phase,
             )
             session.add(site)
             self.schools[school.code] = site
