@@ -36,6 +36,8 @@ _ZERO_COST = 0.5
 #: cheapest-cycle search, which loses least; larger ones are first peeled greedily
 #: (vectorised), which is quicker but can hide more.
 _EXACT_CELLS = 160
+#: Added to the cost of a cell that is the last real group its row shows.
+_LAST_COST = 1e6
 
 
 def complete_partitions(
@@ -190,6 +192,29 @@ def _peel(
         hidden[edge[order][first]] = True
 
 
+def _last_real_cells(
+    ends: list[tuple[int, int]],
+    hidden_mask: list[bool],
+    counts: list[float],
+    real: list[bool],
+    residual: BoolArray | None,
+    n_rows: int,
+) -> list[bool]:
+    """Cells that are the only real group their row still shows (hiding one withholds it)."""
+    if residual is None:
+        return [False] * len(ends)
+    n_real = len(residual)
+    shown = [
+        e < n_real and real[e] and not hidden_mask[e] and not residual[e] and counts[e] > 0
+        for e in range(len(ends))
+    ]
+    per_row = [0] * n_rows
+    for e, ok in enumerate(shown):
+        if ok:
+            per_row[ends[e][0]] += 1
+    return [ok and per_row[ends[e][0]] == 1 for e, ok in enumerate(shown)]
+
+
 def _exposed(
     ends: list[tuple[int, int]],
     hidden_mask: list[bool],
@@ -239,6 +264,7 @@ def protect_grid(
     row_totals_known: BoolArray | None = None,
     column_totals_known: bool = True,
     cost: FloatArray | None = None,
+    residual: BoolArray | None = None,
 ) -> BoolArray:
     """Hide cells of one two-way table until no hidden cell can be solved for.
 
@@ -262,6 +288,10 @@ def protect_grid(
         What hiding each cell loses (default: its count). Complementary cells are the
         cheapest set that protects; callers weight cells readers need less (such as
         "prefer not to say") below their counts.
+    residual : ndarray of bool, optional
+        Cells of residual groups ("prefer not to say", "not stated"). A real group's
+        cell that is the last one its row still shows is used only when no other
+        choice protects: hiding it would withhold the row's whole breakdown.
 
     Notes
     -----
@@ -325,9 +355,12 @@ def protect_grid(
         side_u = _reach(u, hidden_adj, bridge)
         side_v = _reach(v, hidden_adj, bridge)
         path = None
+        last = _last_real_cells(ends, hidden_mask, counts, real, residual, n_rows)
         for zero_cost in (np.inf, _ZERO_COST):
             step = [
-                0.0 if hidden_mask[e] else (zero_cost if counts[e] == 0 else costs[e])
+                0.0
+                if hidden_mask[e]
+                else (zero_cost if counts[e] == 0 else costs[e] + (_LAST_COST if last[e] else 0))
                 for e in range(len(ends))
             ]
             path = _cheapest_path(side_u, side_v, adj, step, bridge)

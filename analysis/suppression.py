@@ -166,6 +166,7 @@ def _secondary(
                 row_totals_known=_shown_totals(r, sites[rows], count[rows], k),
                 column_totals_known=benchmarks or bool((sites[rows] == ALL_SITES).any()),
                 cost=_information_cost(groups[rows], count[rows]),
+                residual=np.isin(groups[rows], list(RESIDUAL_GROUPS)),
             )
         return supp
     if across_sites and "site" in cols:
@@ -223,7 +224,9 @@ def apply_suppression(
 
     Complementary cells are the cheapest that protect: a cell costs its count, and a
     residual group's cell ("prefer not to say", "not stated", "another way", "other")
-    a tenth of it, so those are hidden before a real group such as Boys.
+    a tenth of it, so those are hidden before a real group such as Boys; and the last
+    real group a site still shows is hidden only when nothing else protects (so a
+    small school keeps at least one real column when any other choice protects).
 
     Secondary, two-way (breakdowns): per item and grouping variable the cells form a
     table of sites (plus the whole-wave row) x group values whose rows add up to the

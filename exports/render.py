@@ -91,7 +91,12 @@ def _combined(tables: list[Context]) -> Context | None:
     return {
         "groups": [(t["title"], t["columns"]) for t in shown],
         "rows": [{"label": label, "cells": cells[label]} for label in labels],
-        "hidden": [(t["title"], t["hidden"]) for t in shown if t["hidden"]],
+        "hidden": [
+            (t["title"], [h for h in t["hidden"] if h not in t.get("protecting", [])])
+            for t in shown
+            if set(t["hidden"]) - set(t.get("protecting", []))
+        ],
+        "protecting": [(t["title"], t["protecting"]) for t in shown if t.get("protecting")],
         "withheld": [(t["title"], t["hidden"]) for t in tables if t.get("withheld")],
         "complements": COMPLEMENT_MARKER in flat,
     }

@@ -80,11 +80,17 @@ def test_pack_download_is_audit_logged(client, login, session, make_user, built)
     ]
 
 
-def test_small_school_gets_a_note_not_results(client, login, session, make_user, built) -> None:
+def test_a_small_school_gets_a_short_pack_and_its_link_works(
+    client, login, session, make_user, built
+) -> None:
     login(_staff(session, make_user, "S05"))
+    home = client.get("/school/").get_data(as_text=True)
+    assert "/school/S05/pack.pdf" in home
     page = client.get("/school/S05/results").get_data(as_text=True)
-    assert "fewer than 20" in page and "Domain score" not in page
-    assert client.get("/school/S05/pack.pdf").status_code == 404
+    assert "fewer than the 20 a full pack needs" in page and "Domain score" in page
+    assert "By year group" not in page  # breakdowns are held back
+    response = client.get("/school/S05/pack.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 
 def test_signed_out_and_other_roles(client, login, make_user, built) -> None:
