@@ -347,7 +347,10 @@ def protect_grid(
             None,
         )
         if bridge is None:
-            hidden_mask = _prune(ends, hidden_mask, counts, costs, real, n_nodes, supp, hopeless)
+            if n_cells <= _EXACT_CELLS:
+                hidden_mask = _prune(
+                    ends, hidden_mask, counts, costs, real, n_nodes, supp, hopeless
+                )
             return np.array(hidden_mask[:n_cells], dtype=bool)
         hidden_set = set(hidden)
         hidden_adj = [[(n, e) for n, e in nbrs if e in hidden_set] for nbrs in adj]

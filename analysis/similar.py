@@ -9,7 +9,6 @@ item is given only when every other school's figure for that item is itself show
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -136,31 +135,44 @@ def similar_benchmarks(summary: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFr
     if groups.empty or summary.empty:
         return pd.DataFrame(columns=columns)
     table = summary[summary["site"].astype(str) != ALL_SITES]
-    n = table.pivot_table(index="site", columns="item", values="n", aggfunc="sum")
-    pos = table.pivot_table(index="site", columns="item", values="n_positive", aggfunc="sum")
-    hidden = table.pivot_table(
-        index="site", columns="item", values="suppressed", aggfunc="max"
-    ).astype(bool)
-    rows = []
+    n = table.pivot_table(index="site", columns="item", values="n", aggfunc="sum", sort=False)
+    pos = table.pivot_table(
+        index="site", columns="item", values="n_positive", aggfunc="sum", sort=False
+    ).reindex(index=n.index, columns=n.columns)
+    hidden = (
+        table.assign(suppressed=table["suppressed"].astype(bool))
+        .pivot_table(index="site", columns="item", values="suppressed", aggfunc="max", sort=False)
+        .reindex(index=n.index, columns=n.columns)
+        .fillna(True)
+        .to_numpy(dtype=bool)
+    )
+    n_values = n.fillna(0).to_numpy(dtype=np.float64)
+    pos_values = pos.fillna(0).to_numpy(dtype=np.float64)
+    position = {str(site): i for i, site in enumerate(n.index.astype(str))}
+    items = [str(item) for item in n.columns]
+    parts = []
     for site, label, members in groups[["site", "label", "members"]].itertuples(index=False):
-        present = [m for m in members if m in n.index]
-        if len(present) < len(members):
+        rows = [position[m] for m in members if m in position]
+        if len(rows) < len(members) or not rows:
             continue
-        for item in n.columns:
-            blocked = bool(hidden.loc[present, item].any())
-            total = float(n.loc[present, item].sum())
-            pct = (
-                math.nan
-                if blocked or total == 0
-                else 100.0 * float(pos.loc[present, item].sum()) / total
-            )
-            rows.append(
+        blocked = hidden[rows].any(axis=0)
+        total = n_values[rows].sum(axis=0)
+        positive = pos_values[rows].sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pct = np.where(blocked | (total == 0), np.nan, 100.0 * positive / total)
+        parts.append(
+            pd.DataFrame(
                 {
                     "site": site,
-                    "item": item,
-                    "similar_n": math.nan if blocked else int(total),
+                    "item": items,
+                    "similar_n": np.where(blocked, np.nan, total),
                     "similar_pct": pct,
                     "similar_label": label,
                 }
             )
-    return pd.DataFrame(rows, columns=columns)
+        )
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(parts, ignore_index=True)
+    out["similar_n"] = out["similar_n"].astype("Int64")
+    return out.loc[:, columns]
