@@ -76,7 +76,8 @@ def messages_of(catalog: Catalog) -> dict[Message, object]:
         if not message.id or message.fuzzy:
             continue
         ids = {message.id} if isinstance(message.id, str) else set(message.id)
-        strings = [message.string] if isinstance(message.string, str) else list(message.string or ())
+        string = message.string or ()
+        strings = [string] if isinstance(string, str) else list(string)
         if any(strings) and not set(strings) <= ids:
             translated[_key(message.id)] = tuple(strings) if len(strings) > 1 else strings[0]
     return translated
