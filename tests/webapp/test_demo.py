@@ -17,9 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument, load_instrument
-from surveys.data_models import PopulationMargin
 from surveys.db import make_engine, make_sessionmaker
-from surveys.field_models import ConsentRecord, FieldInterview, ResearcherAssignment
 from surveys.models import (
     AccessCode,
     Community,
@@ -30,6 +28,8 @@ from surveys.models import (
     User,
     Wave,
 )
+from surveys.models.field import ConsentRecord, FieldInterview, ResearcherAssignment
+from surveys.models.margins import PopulationMargin
 from surveys.services import instrument_of, verify_password
 from surveys.services.drafts import check_teacher_pin
 from surveys.validation import validate_answers
@@ -408,7 +408,7 @@ def test_every_demo_pupil_answer_has_its_codes() -> None:
 
 def test_pupil_answers_are_coded_and_the_packs_show_them(demo: Session) -> None:
     from exports.packs import build_contexts
-    from surveys.field_models import CodedUnit, Coding
+    from surveys.models.field import CodedUnit, Coding
     from webapp.demo.coding import PUPIL_ITEM
 
     answered = [

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments.model import Instrument
-from surveys.data_models import PopulationMargin
 from surveys.models import (
     AccessCode,
     AuditEntry,
@@ -29,6 +28,7 @@ from surveys.models import (
     UserSite,
     Wave,
 )
+from surveys.models.margins import PopulationMargin
 from surveys.services import (
     create_wave,
     ensure_builtin_instruments,

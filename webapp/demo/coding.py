@@ -14,8 +14,8 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from surveys.field_models import CodedUnit, Coding, Theme
 from surveys.models import Community, Response, User, Wave
+from surveys.models.field import CodedUnit, Coding, Theme
 
 __all__ = ["PUPIL_CODES", "PUPIL_ITEM", "THEMES", "code_pupil_answers"]
 

@@ -18,8 +18,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from instruments.model import Instrument
-from surveys.field_models import FieldInterview
 from surveys.models import AccessCode, InstrumentVersion, Response, SchoolClass, Site, User, Wave
+from surveys.models.field import FieldInterview
 from surveys.services import answers_hash
 from surveys.services.drafts import WORDS_A, WORDS_B
 from surveys.services.field import assign_researcher, record_interview, review_interview
