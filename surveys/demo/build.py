@@ -18,6 +18,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments.model import Instrument
+from surveys.demo.coding import code_pupil_answers
+from surveys.demo.responses import (
+    INTERVIEW_INSTRUMENT,
+    PUPIL_INSTRUMENT,
+    RESIDENT_INSTRUMENT,
+    ResponseWriter,
+    fixed_time,
+)
+from surveys.demo.spec import (
+    AREAS,
+    COMMUNITY_NAME,
+    COMMUNITY_SLUG,
+    CURRENT_WAVE,
+    DEFAULT_SEED,
+    DEMO_PASSWORD,
+    DEMO_PIN,
+    PREVIOUS_WAVE,
+    SCHOOLS,
+    USERS,
+    WaveSpec,
+    demo_margins,
+)
+from surveys.demo.summary import DemoSummary, summarise
 from surveys.models import (
     AccessCode,
     AuditEntry,
@@ -36,29 +59,6 @@ from surveys.services import (
     issue_code,
 )
 from surveys.services.setup import password_hasher
-from webapp.demo.coding import code_pupil_answers
-from webapp.demo.responses import (
-    INTERVIEW_INSTRUMENT,
-    PUPIL_INSTRUMENT,
-    RESIDENT_INSTRUMENT,
-    ResponseWriter,
-    fixed_time,
-)
-from webapp.demo.spec import (
-    AREAS,
-    COMMUNITY_NAME,
-    COMMUNITY_SLUG,
-    CURRENT_WAVE,
-    DEFAULT_SEED,
-    DEMO_PASSWORD,
-    DEMO_PIN,
-    PREVIOUS_WAVE,
-    SCHOOLS,
-    USERS,
-    WaveSpec,
-    demo_margins,
-)
-from webapp.demo.summary import DemoSummary, summarise
 
 __all__ = ["DemoError", "DemoResult", "build_demo", "demo_exists"]
 
