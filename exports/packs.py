@@ -50,6 +50,7 @@ __all__ = [
     "pack_filename",
     "render_contexts",
     "render_pack",
+    "write_report",
 ]
 
 #: Instruments whose responses are interviews (themes and quotes), not a resident survey.
@@ -239,11 +240,24 @@ def _warm_up() -> None:
     renderer()
 
 
-def _write_report(path: Path, wave: str, result: PackResult) -> Path:
+def write_report(
+    out_dir: Path,
+    wave: str,
+    *,
+    written: Sequence[str],
+    notes: Sequence[tuple[str, str]],
+    failed: Sequence[tuple[str, str]],
+) -> Path:
+    """Write the batch report ``{wave-slug}-packs-report.txt`` into ``out_dir``.
+
+    ``written`` are site codes; ``notes`` are ``(site, "site name<TAB>reason")``;
+    ``failed`` are ``(site, error)``.
+    """
     lines = [f"Packs for {wave}", ""]
-    lines += [f"written\t{p.name}" for p in result.written]
-    lines += [f"no pack\t{n['site']}\t{n['site_name']}\t{n['reason']}" for n in result.notes]
-    lines += [f"FAILED\t{f.site}\t{f.error}" for f in result.failed]
+    lines += [f"written\t{pack_filename(wave, site)}" for site in sorted(written)]
+    lines += [f"no pack\t{site}\t{detail}" for site, detail in notes]
+    lines += [f"FAILED\t{site}\t{error}" for site, error in failed]
+    path = out_dir / f"{slugify(wave)}-packs-report.txt"
     return write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
@@ -343,5 +357,11 @@ def render_contexts(
                     collect({"site": futures[future], "error": f"{type(err).__name__}: {err}"})
     result.written.sort()
     result.failed.sort(key=lambda f: f.site)
-    result.report = _write_report(out / f"{slugify(wave)}-packs-report.txt", wave, result)
+    result.report = write_report(
+        out,
+        wave,
+        written=[t["site"] for t in result.timings],
+        notes=[(n["site"], f"{n['site_name']}\t{n['reason']}") for n in result.notes],
+        failed=[(f.site, f.error) for f in result.failed],
+    )
     return result

@@ -1,8 +1,9 @@
 """Tables for pack generation in the background: one row per "generate all packs" run.
 
 Imported at the bottom of :mod:`surveys.models` so that every table lives in one metadata.
-A run is made by the web app and carried out by a detached process
-(:mod:`exports.pack_runs`), which reports its progress here; pages read it back.
+A run is made by the web app and carried out by the task queue (:mod:`exports.pack_runs`,
+one task per pack, :class:`~surveys.pack_item_models.PackRunItem` per pack), which reports
+its progress here; pages read it back.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from surveys.models import Base, User, Wave, utcnow
 
 __all__ = ["ACTIVE_STATUSES", "RUN_STATUSES", "PackRun"]
 
-#: queued (made, process not started yet) -> running -> done (the batch finished; some
-#: sites may have failed) or failed (the run itself stopped: an error, or it stopped
-#: responding and was taken over by a newer run).
-RUN_STATUSES = ("queued", "running", "done", "failed")
+#: queued (made, the wave not analysed yet) -> running (one task per pack queued) -> done
+#: (every pack finished; some sites may have failed), failed (the run itself stopped: the
+#: wave could not be analysed) or cancelled (by the core team; queued packs are skipped).
+RUN_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 #: A run in one of these states holds its wave: no second run may start.
 ACTIVE_STATUSES = ("queued", "running")
 
 
 class PackRun(Base):
-    """One "generate all packs" of a wave, carried out by a background process."""
+    """One "generate all packs" of a wave, carried out by the task queue."""
 
     __tablename__ = "pack_runs"
     __table_args__ = (Index("ix_pack_runs_wave_id_id", "wave_id", "id"),)
@@ -42,9 +43,8 @@ class PackRun(Base):
     )
     #: One of :data:`RUN_STATUSES`.
     status: Mapped[str] = mapped_column(String(10), default="queued")
-    #: Random value handed to the process: it only ever writes to the run it was given,
-    #: even if run ids are reused (a test database emptied under it, say).
-    token: Mapped[str] = mapped_column(String(64))
+    #: The folder the packs are written to (shared storage when workers run elsewhere).
+    out_dir: Mapped[str] = mapped_column(Text, default="")
     #: Packs to make (known once the wave is analysed) and packs finished (made or failed).
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
@@ -53,17 +53,14 @@ class PackRun(Base):
     failed_sites: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     #: Sites with too few responses for a pack.
     notes: Mapped[int] = mapped_column(Integer, default=0)
-    #: The process carrying the run out, and the machine it runs on (a pid only means
-    #: something there).
-    pid: Mapped[int | None] = mapped_column(Integer, default=None)
-    host: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    #: Last sign of life: set when the process starts and each time a pack is finished.
-    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    #: Why the run failed (never personal data: exception type and message, or "stopped").
+    #: Why the run failed (never personal data: exception type and message).
     error: Mapped[str] = mapped_column(Text, default="")
 
     wave: Mapped[Wave] = relationship()
     user: Mapped[User | None] = relationship()
+
+
+from surveys.pack_item_models import *  # noqa: E402,F403

@@ -25,6 +25,7 @@ _MODULES = (
     "webapp.cli.setup",
     "webapp.cli.demo",
     "webapp.cli.serve",
+    "webapp.cli.worker",
     "webapp.cli.data",
     "webapp.cli.packs",
     "webapp.cli.users",

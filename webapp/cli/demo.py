@@ -87,6 +87,7 @@ def demo(
         workers=2,
         threads=4,
         secret_key=secrets.token_urlsafe(48),
+        queue_workers=1,
     )
 
 

@@ -16,13 +16,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from exports.pack_runs import PackQueue
 from exports.packdata import Context
 from exports.packs import build_contexts, pack_filename, render_pack
+from exports.queue import make_huey, queue_url
 from surveys.models import Response, Wave
 
 __all__ = [
     "db_url",
     "pack_path",
+    "pack_queue",
     "packs_dir",
     "render_site_pack",
     "wave_contexts",
@@ -61,6 +64,19 @@ def db_url(session: Session) -> str:
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     return engine.url.render_as_string(hide_password=False)
+
+
+def pack_queue(session: Session) -> PackQueue:
+    """The task queue pack runs go to (``QUEUE_URL``; one per app and database)."""
+    url = db_url(session)
+    key = (queue_url(current_app.config.get("QUEUE_URL") or None, db_url=url), url)
+    queues: dict[tuple[str, str], PackQueue] = current_app.extensions.setdefault(
+        "placevoice_pack_queues", {}
+    )
+    with _LOCK:
+        if key not in queues:
+            queues[key] = PackQueue(make_huey(key[0]), url)
+        return queues[key]
 
 
 def packs_dir() -> Path:
