@@ -45,7 +45,7 @@ from exports.queue import make_huey
 from exports.render import PDF_OPTIONS, pack_html, renderer
 from surveys.db import make_engine, make_sessionmaker, migrate
 from surveys.models import Wave
-from surveys.pack_models import PackRun, PackRunItem
+from surveys.models.packs import PackRun, PackRunItem
 from tests.exports.community import WAVE, build_community
 
 

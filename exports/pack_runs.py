@@ -3,12 +3,12 @@
 The web app must not render 200 packs inside one request (that outlives any worker
 timeout). Instead:
 
-1. :func:`start_run` records a :class:`~surveys.pack_models.PackRun` (``queued``) for the
+1. :func:`start_run` records a :class:`~surveys.models.packs.PackRun` (``queued``) for the
    wave, refusing a second while one of that wave is queued or running (the database's
    unique ``active_wave_id`` decides, however many app workers ask at once). The caller
    commits, then calls :meth:`PackQueue.enqueue`.
 2. The ``schedule_run`` task analyses the wave once, adds a
-   :class:`~surveys.pack_item_models.PackRunItem` per pack and queues one ``render_site``
+   :class:`~surveys.models.packs.PackRunItem` per pack and queues one ``render_site``
    task per pack that is still to be made, so the workers of every machine share the
    wave's packs.
 3. Each ``render_site`` task writes its PDF atomically, marks its item ``done`` or
@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.db import make_engine, make_sessionmaker
 from surveys.models import Wave, utcnow
-from surveys.pack_models import ACTIVE_STATUSES, PackRun, PackRunItem
+from surveys.models.packs import ACTIVE_STATUSES, PackRun, PackRunItem
 
 __all__ = [
     "PackQueue",

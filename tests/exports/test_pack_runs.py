@@ -22,7 +22,7 @@ from exports.pack_runs import (
 from exports.packs import pack_filename
 from exports.queue import QueueConfigError, default_queue_url, make_huey
 from surveys.models import Wave
-from surveys.pack_models import PackRun, PackRunItem
+from surveys.models.packs import PackRun, PackRunItem
 from tests.exports.community import build_community
 
 SMALL = (

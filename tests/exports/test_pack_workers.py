@@ -22,7 +22,7 @@ from exports.pack_runs import PackQueue, start_run
 from exports.packs import pack_filename
 from exports.queue import make_huey
 from surveys.models import Wave
-from surveys.pack_models import ACTIVE_STATUSES, PackRun
+from surveys.models.packs import ACTIVE_STATUSES, PackRun
 from tests.conftest import need
 from tests.exports.community import build_community
 

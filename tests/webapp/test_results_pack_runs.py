@@ -19,7 +19,7 @@ from exports.pack_runs import PackQueue
 from exports.packs import pack_filename
 from exports.queue import make_huey
 from surveys.models import AuditEntry, Site, Wave, utcnow
-from surveys.pack_models import ACTIVE_STATUSES, PackRun, PackRunItem
+from surveys.models.packs import ACTIVE_STATUSES, PackRun, PackRunItem
 from tests.conftest import PASSWORD
 from tests.exports.community import build_community
 

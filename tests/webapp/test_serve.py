@@ -67,7 +67,7 @@ def test_serve_makes_queued_packs_with_no_worker_started_by_hand(  # type: ignor
     from exports.pack_runs import PackQueue, start_run
     from exports.queue import make_huey
     from surveys.models import Wave
-    from surveys.pack_models import PackRun
+    from surveys.models.packs import PackRun
     from tests.exports.community import build_community
 
     schools = (("S01", "Riverside Primary School", 25), ("S02", "Hillcrest Academy", 22))

@@ -30,8 +30,8 @@ from exports.packdata import domain_title, slugify
 from exports.queue import QUEUE_ERRORS
 from exports.xlsform import source_file, xlsx_file
 from surveys.models import InstrumentVersion, Response, Site, Wave
-from surveys.pack_models import PackRun
-from surveys.services.privacy import audit
+from surveys.models.packs import PackRun
+from surveys.services.audit import audit
 from webapp.auth.access import community_wave, roles_required
 from webapp.database import db_session
 from webapp.results import bp

@@ -1,9 +1,10 @@
-"""Tables for pack generation in the background: one row per "generate all packs" run.
+"""Tables for pack generation on the task queue: a row per "generate all packs" run and per pack.
 
-Imported at the bottom of :mod:`surveys.models` so that every table lives in one metadata.
-A run is made by the web app and carried out by the task queue (:mod:`exports.pack_runs`,
-one task per pack, :class:`~surveys.pack_item_models.PackRunItem` per pack), which reports
-its progress here; pages read it back.
+A run is made by the web app and carried out by the task queue (:mod:`exports.pack_runs`),
+one task per pack and one :class:`PackRunItem` per pack, which report their progress
+here; pages read it back. A pack task only ever moves its own item from ``queued`` to
+``done`` or ``failed``, so workers on several machines can share a run's packs and a task
+carried out twice (after a restart) changes nothing.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from surveys.models import Base, User, Wave, utcnow
+from surveys.models.base import Base, utcnow
+from surveys.models.community import User
+from surveys.models.waves import Wave
 
-__all__ = ["ACTIVE_STATUSES", "RUN_STATUSES", "PackRun"]
+__all__ = ["ACTIVE_STATUSES", "ITEM_STATUSES", "RUN_STATUSES", "PackRun", "PackRunItem"]
 
 #: queued (made, the wave not analysed yet) -> running (one task per pack queued) -> done
 #: (every pack finished; some sites may have failed), failed (the run itself stopped: the
@@ -63,4 +66,23 @@ class PackRun(Base):
     user: Mapped[User | None] = relationship()
 
 
-from surveys.pack_item_models import *  # noqa: E402,F403
+#: queued (a task will make it) -> done (the PDF is in place) or failed (with the error);
+#: skipped: the site has too few responses for a pack (the detail says why).
+ITEM_STATUSES = ("queued", "done", "failed", "skipped")
+
+
+class PackRunItem(Base):
+    """One site's pack in one pack run."""
+
+    __tablename__ = "pack_run_items"
+    __table_args__ = (UniqueConstraint("run_id", "site"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("pack_runs.id", ondelete="CASCADE"))
+    #: The site's code (``community`` for the whole-community report).
+    site: Mapped[str] = mapped_column(String(64))
+    #: One of :data:`ITEM_STATUSES`.
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    #: Why the pack failed or was skipped (never personal data).
+    detail: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
