@@ -153,24 +153,30 @@ def batch(args, url: str, tmp: str, factory, wave: Wave, expected: int) -> None:
         cwd=root,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
-    while b"placevoice worker:" not in (Path(tmp) / "worker.log").read_bytes():
-        time.sleep(0.05)  # the consumer is up (its start is not the run's time)
-    out = Path(tmp) / "packs"
-    run_id = queue_a_run(factory, wave.id, out)
-    queue = PackQueue(make_huey(queue_url), url)
-    started = time.perf_counter()
-    queue.enqueue(run_id)
-    while True:
-        with factory() as session:
-            run = session.get_one(PackRun, run_id)
-            if run.status not in ("queued", "running"):
-                break
-        time.sleep(0.1)
-    wall = time.perf_counter() - started
-    worker.send_signal(signal.SIGINT)
-    worker.wait(60)
-    log.close()
+    try:
+        while b"placevoice worker:" not in (Path(tmp) / "worker.log").read_bytes():
+            time.sleep(0.05)  # the consumer is up (its start is not the run's time)
+        out = Path(tmp) / "packs"
+        run_id = queue_a_run(factory, wave.id, out)
+        queue = PackQueue(make_huey(queue_url), url)
+        started = time.perf_counter()
+        queue.enqueue(run_id)
+        while True:
+            with factory() as session:
+                run = session.get_one(PackRun, run_id)
+                if run.status not in ("queued", "running"):
+                    break
+            time.sleep(0.1)
+        wall = time.perf_counter() - started
+        worker.send_signal(signal.SIGINT)
+        worker.wait(60)
+    finally:  # never leave the worker and its processes behind
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        log.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     worker_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     print(
