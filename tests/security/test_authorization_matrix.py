@@ -178,6 +178,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("results.site", "GET"): Rule(("admin",), ok=(200, 404)),
     ("results.export", "GET"): ADMIN,
     ("results.generate", "POST"): ADMIN_FORM,
+    ("results.cancel", "POST"): ADMIN_FORM,
+    ("results.retry", "POST"): ADMIN_FORM,
     ("results.pack_run", "GET"): ADMIN,
     ("results.pack", "GET"): Rule(("admin",), ok=(200, 404)),
     ("results.xlsform", "GET"): ADMIN,
