@@ -304,6 +304,7 @@ class AuditEntry(Base):
 
 
 import surveys.privacy  # noqa: E402,F401
+from surveys.boundary_models import *  # noqa: E402,F403
 from surveys.data_models import *  # noqa: E402,F403
 from surveys.field_models import *  # noqa: E402,F403
 from surveys.pack_models import *  # noqa: E402,F403

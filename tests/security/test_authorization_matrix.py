@@ -182,6 +182,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("results.pack", "GET"): Rule(("admin",), ok=(200, 404)),
     ("results.xlsform", "GET"): ADMIN,
     ("results.xlsform_xlsx", "GET"): ADMIN,
+    ("admin.boundaries", "GET"): ADMIN,
+    ("admin.boundaries", "POST"): ADMIN_FORM,
     # the teacher's live count for a class: admins, and staff of that class's school only
     ("take.teacher_staff", "GET"): Rule(("admin", "school_staff"), hidden=("staff_other",)),
 }
