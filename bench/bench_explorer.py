@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from surveys.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from surveys.demo import CURRENT_WAVE, build_demo  # noqa: E402
 from surveys.models import Community, Wave  # noqa: E402
 from surveys.services import create_user  # noqa: E402
-from webapp.demo import CURRENT_WAVE, build_demo  # noqa: E402
 
 BUDGET_MS = 150.0
 PASSWORD = "bench-explorer-password"  # noqa: S105 - a throwaway account in a temporary database

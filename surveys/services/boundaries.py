@@ -25,8 +25,7 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from surveys.boundary_models import AreaBoundary
-from surveys.models import Site
+from surveys.models import AreaBoundary, Site
 
 __all__ = [
     "MATCH_PROPERTIES",

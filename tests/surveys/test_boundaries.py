@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveys.boundary_models import AreaBoundary
-from surveys.models import Community, Site
+from surveys.models import AreaBoundary, Community, Site
 from surveys.services.boundaries import (
     BoundaryError,
     load_boundaries,

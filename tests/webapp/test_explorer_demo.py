@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from exports.packs import build_contexts
 from surveys.db import make_engine, make_sessionmaker
+from surveys.demo import CURRENT_WAVE, build_demo
 from surveys.models import Community, Wave
 from surveys.services import create_user
 from tests.conftest import PASSWORD
-from webapp.demo import CURRENT_WAVE, build_demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_passwords")]
 

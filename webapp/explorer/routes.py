@@ -21,8 +21,8 @@ from exports.maps import area_map_values, choropleth_svg, map_choices
 from exports.packdata import Context, domain_title, slugify
 from surveys.models import Response as SurveyResponse
 from surveys.models import Site, Wave
+from surveys.services.audit import audit
 from surveys.services.boundaries import load_boundaries
-from surveys.services.privacy import audit
 from webapp.auth.access import community_wave, require_site, roles_required, site_visible
 from webapp.database import db_session
 from webapp.explorer import bp

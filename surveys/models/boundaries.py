@@ -1,6 +1,5 @@
 """Area boundaries: one polygon (GeoJSON geometry) per neighbourhood area, for maps.
 
-Imported at the bottom of :mod:`surveys.models` so that every table lives in one metadata.
 The community uploads its boundaries (LSOAs, wards...) as a GeoJSON file
 (:mod:`surveys.services.boundaries`); each feature is matched to one area site.
 """
@@ -13,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from surveys.models import Base, utcnow
+from surveys.models.base import Base, utcnow
 
 __all__ = ["AreaBoundary"]
 
