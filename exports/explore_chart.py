@@ -88,8 +88,14 @@ def chart_svg(table: ExplorerTable, *, ident: str = "chart") -> str:
     grid = "".join(
         f'<line x1="{_x(v):.1f}" y1="{top - 4}" x2="{_x(v):.1f}" y2="{height - 16}"'
         ' stroke="#bbbbbb" stroke-width="0.6"/>'
-        f'<text x="{_x(v):.1f}" y="{height - 4}" text-anchor="middle" font-size="9">{v}%</text>'
-        for v in (0, 25, 50, 75, 100)
+        f'<text x="{_x(v):.1f}" y="{height - 4}" text-anchor="{anchor}" font-size="9">{v}%</text>'
+        for v, anchor in (
+            (0, "start"),
+            (25, "middle"),
+            (50, "middle"),
+            (75, "middle"),
+            (100, "end"),
+        )
     )
     parts.append(grid)
     for i, row in enumerate(table.rows):
