@@ -1,7 +1,7 @@
 """pack runs on the task queue: one row per pack, no process bookkeeping
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-04 15:40:00
 
 Pack runs are carried out by the task queue (one task per pack), which itself keeps the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
