@@ -108,6 +108,8 @@ class Site(Base):
     postcodes: Mapped[str] = mapped_column(Text, default="")
     #: Pupils on roll in the surveyed years (schools) or households (areas): response rates.
     population: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     community: Mapped[Community] = relationship(back_populates="sites")
     classes: Mapped[list[SchoolClass]] = relationship(
@@ -129,6 +131,8 @@ class SchoolClass(Base):
     size: Mapped[int | None] = mapped_column(Integer, default=None)
     #: argon2 hash of the teacher PIN that opens the live completion page.
     teacher_pin_hash: Mapped[str] = mapped_column(String(200), default="")
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     site: Mapped[Site] = relationship(back_populates="classes")
 
@@ -165,6 +169,8 @@ class Wave(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     opened_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     community: Mapped[Community] = relationship(back_populates="waves")

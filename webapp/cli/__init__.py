@@ -30,6 +30,7 @@ _MODULES = (
     "webapp.cli.users",
     "webapp.cli.maintenance",
     "webapp.cli.backup",
+    "webapp.cli.corrections",
 )
 
 for _name in _MODULES:
