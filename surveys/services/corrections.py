@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from surveys.errors import NotFound, RowErrors, ServiceError, ServiceMessage
 from surveys.models import Response, SchoolClass, Site, Wave, utcnow
+from surveys.services.audit import audit
 from surveys.services.drafts import set_teacher_pin
-from surveys.services.privacy import audit, delete_responses
+from surveys.services.erasure import delete_responses
 
 __all__ = [
     "CorrectionError",

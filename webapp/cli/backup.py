@@ -27,7 +27,7 @@ from surveys.backup import (
     sqlite_file,
 )
 from surveys.db import database_url, make_engine, migrate
-from surveys.services.privacy import audit
+from surveys.services.audit import audit
 from webapp.cli.common import db_option, fail, open_db, session_for
 
 __all__ = ["backup", "restore"]

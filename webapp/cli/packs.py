@@ -121,7 +121,7 @@ def export_command(
     from exports.data import export_wave
     from exports.dataset import find_wave
     from surveys.db import make_sessionmaker
-    from surveys.services.privacy import audit
+    from surveys.services.audit import audit
 
     engine = open_db(db_url)
     try:

@@ -27,8 +27,8 @@ from surveys.services import (
     register_instrument,
     set_wave_status,
 )
+from surveys.services.audit import audit
 from surveys.services.drafts import set_teacher_pin
-from surveys.services.privacy import audit
 from webapp.cli.common import db_option, fail, open_db, session_for
 
 
