@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from instruments import load_builtin
 from surveys.frames import load_responses
-from surveys.models import AuditEntry, InstrumentVersion, Response, SchoolClass, Site, Wave
-from surveys.services import store_response
+from surveys.models import AuditEntry, Response, SchoolClass, Site, Wave
+from tests.webapp.test_cli_corrections import respond
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
@@ -24,24 +23,7 @@ def setup(
     wave = make_wave()
     s1, s2 = make_site("S1"), make_site("S2")
     cls_a, cls_b = make_class(s1, "6A"), make_class(s2, "6B")
-    version = session.scalar(
-        select(InstrumentVersion).where(InstrumentVersion.instrument_id == "pupil_perception")
-    )
-    item = next(
-        i for i in load_builtin("pupil_perception").answerable_items if i.type == "select_one"
-    )
-    rid = str(uuid.uuid4())
-    store_response(
-        session,
-        response_id=rid,
-        wave=wave,
-        version=version,
-        channel="class",
-        answers={item.name: item.choices[0].name},
-        site=s1,
-        school_class=cls_a,
-    )
-    session.commit()
+    rid = respond(session, wave, cls_a)
     login(make_user("admin"))
     return wave, cls_a, cls_b, rid
 

@@ -19,7 +19,7 @@ from surveys.services.drafts import DraftError, check_teacher_pin, find_code
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
-def _respond(session: Session, wave: Wave, cls: SchoolClass) -> str:
+def respond(session: Session, wave: Wave, cls: SchoolClass) -> str:
     version = session.scalar(
         select(InstrumentVersion).where(InstrumentVersion.instrument_id == "pupil_perception")
     )
@@ -57,7 +57,7 @@ def test_delete_needs_a_reason_and_a_yes_and_is_audited(
     run_cli: Any, session: Session, school: Any
 ) -> None:
     wave, cls, _ = school
-    rid = _respond(session, wave, cls)
+    rid = respond(session, wave, cls)
     assert run_cli("responses", "delete", rid).exit_code == 2  # --reason is required
     result = run_cli("responses", "delete", rid, "--reason", "teacher's test run", input="n\n")
     assert result.exit_code == 1 and "nothing was changed" in result.output
@@ -77,7 +77,7 @@ def test_delete_needs_a_reason_and_a_yes_and_is_audited(
 
 def test_move_response_to_another_class(run_cli: Any, session: Session, school: Any) -> None:
     wave, cls_a, cls_b = school
-    rid = _respond(session, wave, cls_a)
+    rid = respond(session, wave, cls_a)
     result = run_cli("responses", "move", rid, "--site", "S2", "--class", "6B")
     assert result.exit_code == 0, result.output
     assert "from S1 6A to S2 6B" in result.output
@@ -94,7 +94,7 @@ def test_retired_class_site_and_wave_leave_code_entry_but_keep_their_data(
     run_cli: Any, session: Session, school: Any, make_code: Any
 ) -> None:
     wave, cls, _ = school
-    rid = _respond(session, wave, cls)
+    rid = respond(session, wave, cls)
     code = make_code(wave, cls.site, cls)
     assert find_code(session, code.code).id == code.id
     for args in (

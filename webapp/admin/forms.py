@@ -61,8 +61,8 @@ class SitesUploadForm(FlaskForm):  # type: ignore[misc]
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to upload")])
 
 
-class ClassForm(FlaskForm):  # type: ignore[misc]
-    """A class in a school."""
+class EditClassForm(FlaskForm):  # type: ignore[misc]
+    """A class's name, year group and size."""
 
     name = StringField(
         "Class name", validators=[DataRequired("Enter the class name, like 6A"), Length(max=80)]
@@ -81,6 +81,11 @@ class ClassForm(FlaskForm):  # type: ignore[misc]
             NumberRange(min=1, max=100, message="Enter a number from 1 to 100"),
         ],
     )
+
+
+class ClassForm(EditClassForm):
+    """A class in a school, with its teacher PIN."""
+
     pin = StringField(
         "Teacher PIN (4 to 8 digits)",
         validators=[Optional(), Regexp(r"^\d{4,8}$", message="The PIN must be 4 to 8 digits")],
@@ -135,28 +140,6 @@ class EditSiteForm(FlaskForm):  # type: ignore[misc]
     )
     postcodes = StringField(
         "Postcode prefixes (areas only)", validators=[Optional(), Length(max=2000)]
-    )
-
-
-class EditClassForm(FlaskForm):  # type: ignore[misc]
-    """A class's name, year group and size."""
-
-    name = StringField(
-        "Class name", validators=[DataRequired("Enter the class name, like 6A"), Length(max=80)]
-    )
-    year_group = IntegerField(
-        "Year group",
-        validators=[
-            DataRequired("Enter the year group, like 6"),
-            NumberRange(min=1, max=13, message="Enter a year group from 1 to 13"),
-        ],
-    )
-    size = IntegerField(
-        "Pupils in the class",
-        validators=[
-            Optional(),
-            NumberRange(min=1, max=100, message="Enter a number from 1 to 100"),
-        ],
     )
 
 

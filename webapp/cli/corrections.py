@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from surveys.models import Wave
 from surveys.services import get_community
 from surveys.services.corrections import (
     PinRow,
+    Retirable,
     community_class,
     community_response,
     community_site,
@@ -140,6 +142,27 @@ def _report_changes(what: str, changed: dict[str, str]) -> None:
         click.echo(f"{what}: {field} {change}")
 
 
+def _retire_or_restore(
+    db_url: str | None,
+    find: Callable[[Session, int], Retirable],
+    *,
+    undo: bool,
+    yes: bool,
+    what: str,
+) -> None:
+    """Retire (after asking) or bring back the object ``find`` gives; print the outcome."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        community = get_community(session)
+        obj = find(session, community.id)
+        if undo:
+            restore(session, actor=None, community_id=community.id, obj=obj)
+        else:
+            _confirm(f"Retire {what}? Its codes stop working; its answers are kept.", yes)
+            retire(session, actor=None, community_id=community.id, obj=obj)
+    click.echo(f"{what}: {'back in use' if undo else 'retired'}")
+
+
 @click.command("retire")
 @click.argument("site_code", metavar="SITE_ID")
 @_undo
@@ -147,16 +170,13 @@ def _report_changes(what: str, changed: dict[str, str]) -> None:
 @db_option
 def sites_retire(site_code: str, undo: bool, yes: bool, db_url: str | None) -> None:
     """Retire a school or area: its codes stop working; its responses stay in analysis."""
-    engine = open_db(db_url)
-    with session_for(engine) as session:
-        community = get_community(session)
-        site = community_site(session, community.id, site_code)
-        if undo:
-            restore(session, actor=None, community_id=community.id, obj=site)
-        else:
-            _confirm(f"Retire {site.name}? Its codes stop working; its answers are kept.", yes)
-            retire(session, actor=None, community_id=community.id, obj=site)
-    click.echo(f"site {site_code}: {'back in use' if undo else 'retired'}")
+    _retire_or_restore(
+        db_url,
+        lambda session, cid: community_site(session, cid, site_code),
+        undo=undo,
+        yes=yes,
+        what=f"site {site_code}",
+    )
 
 
 @click.command("edit")
@@ -201,16 +221,13 @@ def classes_retire(
     site_code: str, class_name: str, undo: bool, yes: bool, db_url: str | None
 ) -> None:
     """Retire a class: its code stops working; its responses stay in analysis."""
-    engine = open_db(db_url)
-    with session_for(engine) as session:
-        community = get_community(session)
-        cls = community_class(session, community.id, site_code, class_name)
-        if undo:
-            restore(session, actor=None, community_id=community.id, obj=cls)
-        else:
-            _confirm(f"Retire class {cls.name}? Its code stops working; answers are kept.", yes)
-            retire(session, actor=None, community_id=community.id, obj=cls)
-    click.echo(f"class {site_code} {class_name}: {'back in use' if undo else 'retired'}")
+    _retire_or_restore(
+        db_url,
+        lambda session, cid: community_class(session, cid, site_code, class_name),
+        undo=undo,
+        yes=yes,
+        what=f"class {site_code} {class_name}",
+    )
 
 
 def read_pin_rows(data: bytes, source: str) -> list[PinRow]:
@@ -272,16 +289,13 @@ def waves_rename(name: str, new_name: str, db_url: str | None) -> None:
 @db_option
 def waves_retire(name: str, undo: bool, yes: bool, db_url: str | None) -> None:
     """Retire a wave (e.g. a practice round): its codes stop working; its data stays."""
-    engine = open_db(db_url)
-    with session_for(engine) as session:
-        community = get_community(session)
-        wave = _wave(session, community.id, name)
-        if undo:
-            restore(session, actor=None, community_id=community.id, obj=wave)
-        else:
-            _confirm(f"Retire wave '{wave.name}'? Its codes stop working; answers are kept.", yes)
-            retire(session, actor=None, community_id=community.id, obj=wave)
-    click.echo(f"wave '{name}': {'back in use' if undo else 'retired'}")
+    _retire_or_restore(
+        db_url,
+        lambda session, cid: _wave(session, cid, name),
+        undo=undo,
+        yes=yes,
+        what=f"wave '{name}'",
+    )
 
 
 def register(cli: click.Group) -> None:
