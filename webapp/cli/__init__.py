@@ -31,6 +31,7 @@ _MODULES = (
     "webapp.cli.maintenance",
     "webapp.cli.backup",
     "webapp.cli.corrections",
+    "webapp.cli.areas",
 )
 
 for _name in _MODULES:

@@ -98,7 +98,6 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("postcodes", sa.Text(), nullable=False),
         sa.Column("population", sa.Integer(), nullable=True),
-        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["community_id"], ["communities.id"], name=op.f("fk_sites_community_id_communities")
         ),
@@ -131,7 +130,6 @@ def upgrade() -> None:
         sa.Column("retention_days", sa.Integer(), nullable=True),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["community_id"], ["communities.id"], name=op.f("fk_waves_community_id_communities")
@@ -162,7 +160,6 @@ def upgrade() -> None:
         sa.Column("year_group", sa.Integer(), nullable=False),
         sa.Column("size", sa.Integer(), nullable=True),
         sa.Column("teacher_pin_hash", sa.String(length=200), nullable=False),
-        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_classes_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_classes")),
         sa.UniqueConstraint("site_id", "name", name=op.f("uq_classes_site_id")),
