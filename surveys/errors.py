@@ -38,6 +38,9 @@ class ServiceMessage(Enum):
     BAD_K = "the suppression threshold must be at least 5 (got {k})"
     EMAIL_TAKEN = "there is already an account for {email}"
     BAD_ROLE = "'{role}' is not a role (use one of: {roles})"
+    PANEL_COMMUNITIES = "waves '{wave}' and '{previous}' belong to different communities"
+    PANEL_SAME = "wave '{wave}' cannot be linked to itself: give its previous wave"
+    PANEL_SHAPE = "waves '{previous}' and '{wave}' cannot be linked: {detail}"
 
     def format(self, **values: object) -> str:
         """Fill the template."""

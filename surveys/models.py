@@ -307,4 +307,5 @@ import surveys.privacy  # noqa: E402,F401
 from surveys.data_models import *  # noqa: E402,F403
 from surveys.field_models import *  # noqa: E402,F403
 from surveys.pack_models import *  # noqa: E402,F403
+from surveys.panel_models import *  # noqa: E402,F403
 from surveys.take_models import *  # noqa: E402,F403

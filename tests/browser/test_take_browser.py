@@ -114,7 +114,7 @@ def assert_stored_once(session: Session, rid: str, school: dict[str, Any], langu
     assert response.id == rid
     assert response.status == "submitted"
     assert response.instrument_version.instrument_id == "pupil_perception"
-    assert response.instrument_version.version == "2027.1"
+    assert response.instrument_version.version == "2027.2"
     assert response.class_id == school["cls"].id
     assert response.language == language
     assert response.answers == {

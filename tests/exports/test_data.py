@@ -73,7 +73,7 @@ def test_round_trip_keeps_values_and_labels(
         }
     assert meta.column_names_to_labels["safe_school"] == "How safe do you feel at school?"
     assert back["site"].tolist() == dataset.frame["site"].tolist()
-    assert set(back["instrument_version"]) == {"2027.1"}
+    assert set(back["instrument_version"]) == {"2027.2"}
     if fmt == "sav":  # "prefer not to say" is user-missing in SPSS
         assert meta.missing_ranges["gender"] == [{"lo": -99.0, "hi": -1.0}]
         plain, _ = pyreadstat.read_sav(str(path))
