@@ -34,12 +34,17 @@ def p_text(value: object, suppressed: bool) -> str:
 def panel_rows(
     changes: pd.DataFrame, site: str, labels: Mapping[str, str], trends: Mapping[str, str]
 ) -> list[Context]:
-    """Display rows of one site's (or ``ALL``'s) paired changes, in item order."""
+    """Display rows of one site's (or ``ALL``'s) paired changes, in item order.
+
+    Items no linked pupil answered in both waves are left out.
+    """
     rows: list[Context] = []
     for record in changes[changes["site"] == site].to_dict("records"):
         hidden = bool(record["suppressed"])
         item = str(record["item"])
         n = as_number(record["n_pairs"])
+        if not hidden and not n:
+            continue
         rows.append(
             {
                 "item": item,

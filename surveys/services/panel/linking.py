@@ -12,10 +12,10 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from analysis.linkage import OUTCOMES, CodeTable, link_codes
@@ -37,6 +37,8 @@ __all__ = [
 #: The counts a report holds for each school and for the whole wave (``"all"``).
 REPORT_COUNTS = ("responses", "codes", *OUTCOMES, "previous_codes")
 _DIGITS = re.compile(r"\d+")
+#: Links are written through Core: tens of thousands of rows, no ORM objects needed.
+_LINKS = cast(Table, PanelLink.__table__)
 
 
 class PanelProblem(ServiceError):
@@ -162,7 +164,7 @@ def link_waves(
         )
     ]
     for start in range(0, len(rows), 5000):
-        session.execute(insert(PanelLink), rows[start : start + 5000])
+        session.execute(insert(_LINKS), rows[start : start + 5000])
     report = _report(result.outcomes, current, earlier)
     run = session.scalar(select(PanelRun).where(PanelRun.wave_id == wave.id))
     if run is None:
