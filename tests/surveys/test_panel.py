@@ -170,3 +170,40 @@ def test_panel_result_shows_planted_change_and_suppresses_small_schools(
     totals = result.report["all"]
     assert rows["ALL"]["linked"] == totals["exact"] + totals["fuzzy1"] + totals["fuzzy2"]
     assert rows["ALL"]["fuzzy1"] == ("[c]" if 0 < totals["fuzzy1"] < 10 else totals["fuzzy1"])
+
+
+def test_code_parts_never_reach_the_answers_through_store_response_or_import(
+    session: Session, community: Community
+) -> None:
+    from surveys.errors import RowErrors
+    from surveys.importing.store import import_responses
+    from surveys.models import InstrumentVersion, Site
+    from surveys.services import create_wave, store_response
+
+    wave = create_wave(session, community=community, name="W", instrument_ids=("pupil_perception",))
+    site = Site(community=community, code="S1", name="School", kind="school")
+    session.add(site)
+    session.flush()
+    version = session.scalar(
+        select(InstrumentVersion).where(InstrumentVersion.instrument_id == "pupil_perception")
+    )
+    stored = store_response(
+        session,
+        response_id="3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+        wave=wave,
+        version=version,
+        channel="web",
+        answers={"code_carer": "M", "year_group": "year7"},
+        site=site,
+        status="submitted",
+    )
+    assert stored.response is not None and stored.response.answers == {"year_group": "year7"}
+    with pytest.raises(RowErrors, match="part of the identification code") as err:
+        import_responses(
+            session,
+            wave=wave,
+            instrument_id="pupil_perception",
+            data=b"site,year_group,code_carer\nS1,year7,M\n",
+            source="r.csv",
+        )
+    assert "r.csv: row 1, column code_carer" in str(err.value)
