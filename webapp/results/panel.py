@@ -75,12 +75,11 @@ def panel_link(wave_id: int) -> WerkzeugResponse:
         session.rollback()
         flash(str(err), "error")
         return redirect(url_for("results.panel", wave_id=wave.id))
-    totals = dict(run.report["all"])
+    whole = match_rows(run.report, {}, k=wave.community.suppression_k)[0]
     session.commit()
-    linked = totals["exact"] + totals["fuzzy1"] + totals["fuzzy2"]
     flash(
-        f"Linked {linked} of {totals['codes']} pupils' codes in {wave.name} to {previous.name}"
-        f" ({run.seconds:.1f} s).",
+        f"Linked {whole['linked']} of {whole['codes']} pupils' codes in {wave.name} to"
+        f" {previous.name} ({run.seconds:.1f} s).",
         "success",
     )
     return redirect(url_for("results.panel", wave_id=wave.id))
