@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from instruments import load_builtin
 from surveys.errors import ServiceError
 from surveys.models import AuditEntry, Community, Response
-from surveys.panel_models import PanelCode, PanelLink, PanelRun
+from surveys.models.panel import PanelCode, PanelLink, PanelRun
 from surveys.services import get_or_create_community
+from surveys.services.erasure import delete_responses
 from surveys.services.panel.codes import (
     code_digests,
     community_key,
@@ -21,7 +22,6 @@ from surveys.services.panel.codes import (
 )
 from surveys.services.panel.linking import link_waves
 from surveys.services.panel.results import match_rows, panel_result, site_names
-from surveys.services.privacy import delete_responses
 from tests.panel_data import SECRET, build_panel
 
 PUPIL = load_builtin("pupil_perception")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.models import Community, Response
-from surveys.panel_models import PanelCode, PanelLink
+from surveys.models.panel import PanelCode, PanelLink
 from surveys.services import get_or_create_community
 from tests.panel_data import CURRENT, PREVIOUS, build_panel
 

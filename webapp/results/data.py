@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from exports.packdata import Context
 from exports.packs import build_contexts, pack_filename, render_pack
 from surveys.models import Response, Wave
-from surveys.panel_models import PanelRun
+from surveys.models.panel import PanelRun
 
 __all__ = [
     "db_url",

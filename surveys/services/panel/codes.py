@@ -29,7 +29,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from instruments import Instrument, Item
-from surveys.panel_models import PanelCode
+from surveys.models.panel import PanelCode
 
 __all__ = [
     "DIGEST_BYTES",

@@ -22,8 +22,8 @@ from analysis.linkage import OUTCOMES, CodeTable, link_codes
 from surveys.errors import ServiceError, ServiceMessage
 from surveys.frames import analysis_condition
 from surveys.models import Response, SchoolClass, Site, Wave, utcnow
-from surveys.panel_models import PanelCode, PanelLink, PanelRun
-from surveys.services.privacy import audit
+from surveys.models.panel import PanelCode, PanelLink, PanelRun
+from surveys.services.audit import audit
 
 __all__ = [
     "REPORT_COUNTS",

@@ -19,7 +19,7 @@ from analysis.suppression import SUPPRESSED_MARKER
 from surveys.analysis_bridge import item_specs
 from surveys.frames import combined_instrument, load_responses
 from surveys.models import Site, Wave
-from surveys.panel_models import PanelRun
+from surveys.models.panel import PanelRun
 from surveys.services.panel.linking import REPORT_COUNTS, linked_pairs
 
 __all__ = ["MATCH_COLUMNS", "PanelResult", "match_rows", "panel_result", "site_names"]

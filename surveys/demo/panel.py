@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from instruments.model import Instrument
 from surveys.models import Community, Wave
-from surveys.panel_models import PanelLink
+from surveys.models.panel import PanelLink
 from surveys.services.panel.codes import community_key, store_codes
 from surveys.services.panel.linking import link_waves
 

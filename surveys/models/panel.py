@@ -1,6 +1,6 @@
 """Tables for following the same pupils over the years: codes, links and linking reports.
 
-Imported at the bottom of :mod:`surveys.models` so that every table lives in one metadata.
+Imported by :mod:`surveys.models`, so every table lives in one metadata.
 A pupil's self-generated identification code is never stored as typed: each character
 position is kept only as a keyed digest (see :mod:`surveys.services.panel.codes` and
 docs/privacy.md), in a table of its own, apart from the answers.
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from surveys.models import Base, utcnow
+from surveys.models.base import Base, utcnow
 
 __all__ = ["LINK_RULES", "PanelCode", "PanelLink", "PanelRun"]
 
