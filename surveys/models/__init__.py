@@ -10,6 +10,7 @@ below it (never this package):
 * :mod:`~surveys.models.field` - peer research and participatory coding
 * :mod:`~surveys.models.margins` - population margins for weighting
 * :mod:`~surveys.models.packs` - background pack runs
+* :mod:`~surveys.models.boundaries` - area boundaries for maps
 * :mod:`~surveys.models.panel` - identification codes, panel links and linking reports
 * :mod:`~surveys.models.rate_limits` - the rate limiter's events
 
@@ -20,6 +21,7 @@ works for every model.
 
 from surveys.models.audit import AuditEntry
 from surveys.models.base import NAMING, Base, new_uuid, utcnow
+from surveys.models.boundaries import AreaBoundary
 from surveys.models.community import ROLES, Community, SchoolClass, Site, User, UserSite
 from surveys.models.field import (
     CodedUnit,
@@ -46,6 +48,7 @@ __all__ = [
     "ROLES",
     "RUN_STATUSES",
     "AccessCode",
+    "AreaBoundary",
     "AuditEntry",
     "Base",
     "CodedUnit",
