@@ -150,7 +150,17 @@ def read_columns(
             problems.append(row_problem(table.source, 1, name, "the column appears twice"))
             continue
         seen[name] = seen[key] = index
-        if instrument.has_item(name):
+        if instrument.has_item(name) and instrument.item(name).sgic:
+            problems.append(
+                row_problem(
+                    table.source,
+                    1,
+                    name,
+                    f"'{name}' is a part of the identification code, which is only ever"
+                    " stored from the survey itself (as keyed digests): remove the column",
+                )
+            )
+        elif instrument.has_item(name):
             items[name] = index
             if key in _ANSWER_OR_META:
                 meta[key] = index

@@ -11,6 +11,7 @@ below it (never this package):
 * :mod:`~surveys.models.margins` - population margins for weighting
 * :mod:`~surveys.models.packs` - pack runs on the task queue and their packs
 * :mod:`~surveys.models.boundaries` - area boundaries for maps
+* :mod:`~surveys.models.panel` - identification codes, panel links and linking reports
 * :mod:`~surveys.models.rate_limits` - the rate limiter's events
 
 Importing this package registers every table in ``Base.metadata`` (what Alembic and
@@ -41,6 +42,7 @@ from surveys.models.packs import (
     PackRun,
     PackRunItem,
 )
+from surveys.models.panel import LINK_RULES, PanelCode, PanelLink, PanelRun
 from surveys.models.rate_limits import RateEvent
 from surveys.models.waves import AccessCode, InstrumentVersion, Response, Wave, WaveInstrument
 
@@ -48,6 +50,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "ALL_AREAS",
     "ITEM_STATUSES",
+    "LINK_RULES",
     "NAMING",
     "ROLES",
     "RUN_STATUSES",
@@ -63,6 +66,9 @@ __all__ = [
     "InstrumentVersion",
     "PackRun",
     "PackRunItem",
+    "PanelCode",
+    "PanelLink",
+    "PanelRun",
     "PopulationMargin",
     "QuoteApproval",
     "RateEvent",

@@ -251,7 +251,7 @@ def test_the_queue_migration_fails_runs_left_by_the_old_background_process(
                 " VALUES (1, 1, 'running', 't', 9, 3, 3, '[]', 0, 123, 'h', '2026-11-24', '')"
             )
         )
-    assert migrate(engine) == "0004"
+    assert migrate(engine) == "0005"
     with engine.connect() as conn:
         row = conn.execute(text("SELECT status, active_wave_id, out_dir FROM pack_runs")).one()
     assert tuple(row) == ("failed", None, "")

@@ -33,6 +33,7 @@ _MODULES = (
     "webapp.cli.backup",
     "webapp.cli.corrections",
     "webapp.cli.areas",
+    "webapp.cli.panel",
 )
 
 for _name in _MODULES:
