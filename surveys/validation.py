@@ -126,7 +126,9 @@ def parse_answer(item: Item, raw: object) -> Any:
         allowed = item.choice_names
         for name in names:
             if name not in allowed:
-                raise _Invalid(Problem.NOT_A_CHOICE, name, choices=", ".join(allowed))
+                # One answer is the whole cell: "Fairly satisfied", not its first word.
+                shown = raw.strip() if kind == "select_one" and isinstance(raw, str) else name
+                raise _Invalid(Problem.NOT_A_CHOICE, shown, choices=", ".join(allowed))
         if kind == "select_one":
             if len(names) != 1:
                 raise _Invalid(Problem.ONE_CHOICE_ONLY, raw, count=len(names))
