@@ -31,9 +31,13 @@ def report_lines(result: ImportResult) -> list[str]:
     for number, reason in result.left_out:
         lines.append(f"left out: row {number}: {reason}")
     lines.extend(f"note: {note}" for note in result.notes)
+    kind = "problem" if result.dry_run else "skipped"
+    name = result.table.source if result.table is not None else ""
     for issue in result.issues[:SHOWN]:
-        value = f" [value: {issue.value}]" if issue.value else ""
-        lines.append(f"problem: row {issue.row}, column {issue.column}: {issue.message}{value}")
+        value = (
+            f" [value: {issue.value}]" if issue.value and issue.value not in issue.message else ""
+        )
+        lines.append(f"{kind}: {issue.text(name)}{value}")
     if len(result.issues) > SHOWN:
         lines.append(f"problem: ... and {len(result.issues) - SHOWN} more")
     if result.duplicates:

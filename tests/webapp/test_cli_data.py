@@ -68,7 +68,7 @@ def test_import_good_file(
         "Spring 2027",
     )
     assert result.exit_code == 0, result.output
-    assert "responses: 5 added, 0 already stored, 0 bad row(s) skipped, of 5 row(s)" in (
+    assert "responses: 5 added, 0 updated, 0 already stored, 0 bad row(s) skipped, of 5 row(s)" in (
         result.output
     )
     assert count(session) == 5
@@ -81,7 +81,7 @@ def test_import_good_file(
         "--wave",
         "Spring 2027",
     )
-    assert "0 added, 5 already stored" in again.output
+    assert "0 added, 0 updated, 5 already stored" in again.output
     assert count(session) == 5
 
 
@@ -101,7 +101,7 @@ def test_import_bad_file_stores_nothing(
     skipped = run_cli(*args, "--wave", "Spring 2027", "--skip-bad")
     assert skipped.exit_code == 0
     assert "skipped: pupils.csv: row 4, column safe_school" in skipped.stderr
-    assert "5 added, 0 already stored, 1 bad row(s) skipped, of 6 row(s)" in skipped.stdout
+    assert "5 added, 0 updated, 0 already stored, 1 bad row(s) skipped, of 6 row(s)" in skipped.stdout
     assert count(session) == 5
 
 
