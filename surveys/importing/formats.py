@@ -130,7 +130,7 @@ def _columns(
             column.choices.append(choice)
         else:
             columns.append(_Column(_strip_groups(raw, sep, matcher), raw, [index]))
-    present = {c.name for c in columns}
+    present = {matcher.resolve(c.name) or c.name for c in columns}
     for item, column in split.items():
         if item in present:
             table.ignored.extend(header[i] for i in column.sources)

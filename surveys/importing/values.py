@@ -71,7 +71,7 @@ class ChoiceIndex:
 
     def one(self, text: str) -> str | None:
         """The choice the whole of ``text`` names, or None."""
-        key = normalise(text)
+        key = normalise(text).strip(" ,;")
         found = self.lookup.get(key)
         if found is None and re.fullmatch(r"-?\d+\.0+", key):  # 3.0 from a spreadsheet
             found = self.lookup.get(key.split(".")[0])
@@ -80,8 +80,10 @@ class ChoiceIndex:
     def read(self, text: str) -> str | list[str]:
         """The choice name (select_one) or names (select_multiple) a cell holds.
 
-        Raises :class:`NotAChoice` quoting the whole cell (select_one) or the words that
-        name no choice (select_multiple).
+        Several choices may be separated by spaces, commas, semicolons or new lines, and
+        given by name or label (labels may hold spaces and commas: the longest label that
+        fits wins). Raises :class:`NotAChoice` quoting the whole cell (select_one) or the
+        words that name no choice (select_multiple).
         """
         names = self.item.choice_names
         whole = self.one(text)
@@ -91,20 +93,17 @@ class ChoiceIndex:
             return whole
         if whole is not None:
             return [whole]
-        parts = (
-            [p for p in re.split(r"[;,\n]", text) if p.strip()]
-            if re.search(r"[;,\n]", text)
-            else [text]
-        )
         chosen: list[str] = []
-        for part in parts:
+        for part in re.split(r"[;\n]", text):
+            if not part.strip(" ,"):
+                continue
             one = self.one(part)
             chosen.extend([one] if one is not None else self._words(part))
         return chosen
 
     def _words(self, text: str) -> list[str]:
-        """Space-separated names or labels, the longest run of words first."""
-        words = text.split()
+        """Names or labels one after another, the longest run of words first."""
+        words = text.replace(",", ", ").split()
         chosen: list[str] = []
         start = 0
         while start < len(words):
@@ -115,12 +114,12 @@ class ChoiceIndex:
                     start = end
                     break
             else:
-                end = start + 1
-                while end < len(words) and not any(
-                    self.one(" ".join(words[end:stop])) for stop in range(end + 1, len(words) + 1)
+                stop = start + 1
+                while stop < len(words) and not any(
+                    self.one(" ".join(words[stop:end])) for end in range(stop + 1, len(words) + 1)
                 ):
-                    end += 1
-                raise NotAChoice(" ".join(words[start:end]), self.item.choice_names)
+                    stop += 1
+                raise NotAChoice(" ".join(words[start:stop]).strip(" ,"), self.item.choice_names)
         return chosen
 
 
@@ -177,7 +176,8 @@ def parse_when(text: str, order: str | None) -> dt.datetime:
         serial = None
     if serial is not None:
         if 1 <= serial < 2958466:  # Excel's range: 1900-01-01 to 9999-12-31
-            return _EXCEL_EPOCH + dt.timedelta(days=serial)
+            # To the second: a serial's float is a few microseconds off the time typed.
+            return _EXCEL_EPOCH + dt.timedelta(seconds=round(serial * 86400))
         raise ValueError(f"'{value}' is not a date")
     match = _SLASHED.fullmatch(value)
     if match:

@@ -101,7 +101,9 @@ def test_import_bad_file_stores_nothing(
     skipped = run_cli(*args, "--wave", "Spring 2027", "--skip-bad")
     assert skipped.exit_code == 0
     assert "skipped: pupils.csv: row 4, column safe_school" in skipped.stderr
-    assert "5 added, 0 updated, 0 already stored, 1 bad row(s) skipped, of 6 row(s)" in skipped.stdout
+    assert (
+        "5 added, 0 updated, 0 already stored, 1 bad row(s) skipped, of 6 row(s)" in skipped.stdout
+    )
     assert count(session) == 5
 
 
