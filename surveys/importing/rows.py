@@ -84,14 +84,22 @@ def derived_response_id(
     return str(uuid.uuid5(IMPORT_NAMESPACE, f"{wave_id}|{instrument_id}|{occurrence}|{content}"))
 
 
-def source_response_id(wave_id: int, source: str, source_id: str) -> str:
-    """The project's UUID for a source's respondent id (a UUID id is kept as it is)."""
+def source_response_id(
+    wave_id: int, source: str, source_id: str, *, keep_uuid: bool = False
+) -> str:
+    """The project's UUID for a source's respondent id: the same id in the same wave and
+    source is always the same response, and the same id in another wave another one.
+
+    With ``keep_uuid`` (a ``response_id`` column of the project's own format) a UUID is
+    used as it is, so an import can complete a draft started on the web.
+    """
     text = source_id.strip()
-    bare = text[5:] if text.lower().startswith("uuid:") else text
-    try:
-        return str(uuid.UUID(bare))
-    except ValueError:
-        return str(uuid.uuid5(IMPORT_NAMESPACE, f"{wave_id}|{source}|{text}"))
+    if keep_uuid:
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            pass
+    return str(uuid.uuid5(IMPORT_NAMESPACE, f"{wave_id}|{source}|{text}"))
 
 
 def row_problem(source: str, row: int, column: object, detail: str) -> str:
@@ -255,6 +263,7 @@ def plan_rows(
     plan = Plan()
     for number, column, message in table.problems:
         plan.reject(Issue(number, column, message))
+    own_ids = "response_id" in meta and table.label(meta["response_id"]).strip() == "response_id"
     occurrences: dict[str, int] = {}
     first_seen: dict[str, tuple[int, str]] = {}
     header = table.header
@@ -355,7 +364,7 @@ def plan_rows(
             }
         )
         if source_id is not None:
-            response_id = source_response_id(wave.id, source_name, source_id)
+            response_id = source_response_id(wave.id, source_name, source_id, keep_uuid=own_ids)
         else:
             content = {h: c for h, c in zip(header, cells, strict=False) if h != "response_id"}
             key = json.dumps(sorted(content.items()), ensure_ascii=False)
