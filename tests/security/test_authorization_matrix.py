@@ -97,6 +97,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.codes", "POST"): ADMIN_FORM,
     ("admin.sheet", "GET"): ADMIN,
     ("admin.revoke", "POST"): ADMIN_FORM,
+    ("admin.import_responses_page", "GET"): ADMIN,
+    ("admin.import_responses_page", "POST"): ADMIN,
+    ("admin.import_confirm", "POST"): Rule(("admin",), ok=(400,)),
     # results API: admins see all; school staff and researchers only their own sites' rows
     # (filtered in the body: test_api_rows_are_limited_to_own_sites)
     ("api.openapi", "GET"): PUBLIC,
@@ -271,6 +274,7 @@ def test_objects_of_another_community_are_404_for_its_admin(
         "admin.site",
         "admin.codes",
         "admin.sheet",
+        "admin.import_responses_page",
         "take.teacher_staff",
     ):
         if endpoint not in app.view_functions:
