@@ -259,6 +259,7 @@ def plan_rows(
     }
     languages = set(instrument.languages) | {instrument.default_language}
     indexes = choice_indexes(instrument, matcher.mapping.values)
+    kinds = {name: instrument.item(name).type for name in items}
     orders = {i: date_first or o for i, o in _when_orders(table, columns, instrument).items()}
     plan = Plan()
     for number, column, message in table.problems:
@@ -331,7 +332,7 @@ def plan_rows(
         raw: dict[str, object] = {}
         for name, index in items.items():
             text = cells[index]
-            kind = instrument.item(name).type
+            kind = kinds[name]
             if not text.strip():
                 raw[name] = ""
             elif name in indexes:

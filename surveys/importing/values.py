@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from instruments import Instrument, Item
 
@@ -55,6 +55,8 @@ class ChoiceIndex:
 
     item: Item
     lookup: Mapping[str, str]
+    #: Cells already read (a column holds few distinct values): text -> names or problem.
+    seen: dict[str, str | list[str] | NotAChoice] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, item: Item, codes: Mapping[str, str] | None = None) -> ChoiceIndex:
@@ -78,6 +80,20 @@ class ChoiceIndex:
         return found
 
     def read(self, text: str) -> str | list[str]:
+        """Like :meth:`read_new`, remembering each distinct cell's result."""
+        found = self.seen.get(text)
+        if found is None:
+            try:
+                found = self.read_new(text)
+            except NotAChoice as err:
+                found = err
+            if len(self.seen) < 10_000:
+                self.seen[text] = found
+        if isinstance(found, NotAChoice):
+            raise found
+        return list(found) if isinstance(found, list) else found
+
+    def read_new(self, text: str) -> str | list[str]:
         """The choice name (select_one) or names (select_multiple) a cell holds.
 
         Several choices may be separated by spaces, commas, semicolons or new lines, and
