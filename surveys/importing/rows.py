@@ -351,7 +351,7 @@ def plan_rows(
         for error in validated.errors:
             bad(error.item, error.text())
 
-        if problems or site is None:
+        if problems or site is None or number in plan.bad_rows:
             plan.problems.extend(problems)
             plan.bad_rows.add(number)
             continue

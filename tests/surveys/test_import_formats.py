@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -260,3 +261,41 @@ def test_labels_as_headers_match_questions(session: Session, wave: Wave) -> None
     }
     (response,) = stored(session).values()
     assert response.answers == {"safe_school": "not_safe"}
+
+
+def test_kobo_choice_columns_stand_in_for_a_missing_select_multiple_column(
+    session: Session, wave: Wave
+) -> None:
+    """KoboToolbox's "details" export of a select_multiple: one 0/1 column per choice."""
+    data = (
+        b"out_of_school/activities/sport;out_of_school/activities/arts;school;_uuid;_index\n"
+        b"1;1;S01;0d9c8b7a-0000-4d3c-2b1a-000000000001;1\n"
+        b"0;1;S02;0d9c8b7a-0000-4d3c-2b1a-000000000002;2\n"
+        b"0;0;S02;0d9c8b7a-0000-4d3c-2b1a-000000000003;3\n"
+    )
+    result = run(session, wave, "kobo.csv", data)
+    assert result.format == "kobo" and result.added == 3
+    answers = sorted((r.source_id, r.answers) for r in stored(session).values())
+    assert [a for _, a in answers] == [
+        {"activities": ["sport", "arts"]},
+        {"activities": ["arts"]},
+        {},
+    ]
+
+
+def test_an_odk_repeat_with_several_entries_is_a_row_error(session: Session, wave: Wave) -> None:
+    main = "SubmissionDate,school,safety-safe_school,KEY\n"
+    main += "2025-03-04T10:00:00.000Z,S01,very_safe,uuid:a1\n"
+    main += "2025-03-04T10:05:00.000Z,S01,not_safe,uuid:a2\n"
+    repeat = "talk_to-adult_school,PARENT_KEY,KEY\nyes,uuid:a1,uuid:a1/talk_to[1]\n"
+    repeat += "no,uuid:a2,uuid:a2/talk_to[1]\nyes,uuid:a2,uuid:a2/talk_to[2]\n"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("form.csv", main)
+        archive.writestr("form-talk_to.csv", repeat)
+    result = run(session, wave, "odk.zip", out.getvalue(), dry_run=True)
+    assert [i.text("odk.zip") for i in result.issues] == [
+        "odk.zip: row 3, column form-talk_to.csv: the repeat group has 2 entries for this"
+        " submission; the instrument takes one answer per question"
+    ]
+    assert result.added == 1
