@@ -161,6 +161,8 @@ def responses_import(
         target.write_bytes(rejects_csv(result))
         click.echo(f"rejects: {result.skipped} row(s) written to {target}", err=True)
     seconds = time.perf_counter() - started
+    if dry_run and result.issues and not skip_invalid:
+        raise SystemExit(1)  # the import itself would store nothing
     if not dry_run:
         click.echo(
             f"responses: {result.added} added, {result.updated} updated,"
