@@ -7,6 +7,7 @@ answers changed are updated (the report says which), the rest are left alone. Wi
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +27,8 @@ __all__ = ["Change", "ImportResult", "import_responses"]
 
 #: Responses looked up per statement (keeps SQL parameter lists small).
 _BATCH = 500
+#: Responses inserted per statement.
+_INSERT_BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -243,9 +246,28 @@ def _write(
     origin: str,
     rows: Sequence[Row],
 ) -> None:
-    if not rows:
-        return
     now = utcnow()
+    for start in range(0, len(rows), _INSERT_BATCH):  # bounded memory for large files
+        _insert(
+            session,
+            wave,
+            version_id,
+            default_language,
+            origin,
+            rows[start : start + _INSERT_BATCH],
+            now,
+        )
+
+
+def _insert(
+    session: Session,
+    wave: Wave,
+    version_id: int,
+    default_language: str,
+    origin: str,
+    rows: Sequence[Row],
+    now: dt.datetime,
+) -> None:
     session.execute(
         insert(Response),
         [
