@@ -16,7 +16,6 @@ from sqlalchemy import delete
 
 from analysis import AnalysisError
 from surveys.analysis_bridge import wave_summary
-from surveys.data_models import ALL_AREAS, PopulationMargin
 from surveys.errors import RowErrors, ServiceError, ServiceMessage
 from surveys.importing import (
     FORMATS,
@@ -26,6 +25,7 @@ from surveys.importing import (
     rejects_csv,
     report_lines,
 )
+from surveys.models.margins import ALL_AREAS, PopulationMargin
 from surveys.services import get_community, get_wave
 from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 

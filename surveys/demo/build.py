@@ -18,33 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments.model import Instrument
-from surveys.data_models import PopulationMargin
-from surveys.models import (
-    AccessCode,
-    AuditEntry,
-    Community,
-    SchoolClass,
-    Site,
-    User,
-    UserSite,
-    Wave,
-)
-from surveys.services import (
-    create_wave,
-    ensure_builtin_instruments,
-    instrument_of,
-    issue_code,
-)
-from surveys.services.setup import password_hasher
-from webapp.demo.coding import code_pupil_answers
-from webapp.demo.responses import (
+from surveys.demo.coding import code_pupil_answers
+from surveys.demo.responses import (
     INTERVIEW_INSTRUMENT,
     PUPIL_INSTRUMENT,
     RESIDENT_INSTRUMENT,
     ResponseWriter,
     fixed_time,
 )
-from webapp.demo.spec import (
+from surveys.demo.spec import (
     AREAS,
     COMMUNITY_NAME,
     COMMUNITY_SLUG,
@@ -58,7 +40,25 @@ from webapp.demo.spec import (
     WaveSpec,
     demo_margins,
 )
-from webapp.demo.summary import DemoSummary, summarise
+from surveys.demo.summary import DemoSummary, summarise
+from surveys.models import (
+    AccessCode,
+    AuditEntry,
+    Community,
+    SchoolClass,
+    Site,
+    User,
+    UserSite,
+    Wave,
+)
+from surveys.models.margins import PopulationMargin
+from surveys.services import (
+    create_wave,
+    ensure_builtin_instruments,
+    instrument_of,
+    issue_code,
+)
+from surveys.services.setup import password_hasher
 
 __all__ = ["DemoError", "DemoResult", "build_demo", "demo_exists"]
 
