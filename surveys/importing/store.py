@@ -248,7 +248,7 @@ def _write(
 ) -> None:
     now = utcnow()
     for start in range(0, len(rows), _INSERT_BATCH):  # bounded memory for large files
-        _insert(
+        _insert_batch(
             session,
             wave,
             version_id,
@@ -259,7 +259,7 @@ def _write(
         )
 
 
-def _insert(
+def _insert_batch(
     session: Session,
     wave: Wave,
     version_id: int,
