@@ -9,6 +9,7 @@ and password hashes are random, as in real use.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from surveys.services import (
     instrument_of,
     issue_code,
 )
+from surveys.services.boundaries import read_boundaries, store_boundaries, synthetic_boundaries
 from surveys.services.setup import password_hasher
 
 __all__ = ["DemoError", "DemoResult", "build_demo", "demo_exists"]
@@ -178,6 +180,11 @@ class _Builder(ResponseWriter):
             for row in demo_margins()
         )
         session.flush()
+        # Made-up neighbouring boundaries, stored the way an uploaded file is.
+        shapes = synthetic_boundaries([a.code for a in AREAS], seed=self.seed)
+        store_boundaries(
+            session, community.id, read_boundaries(session, community.id, json.dumps(shapes))
+        )
 
         self.step("waves and accounts")
         ids = (PUPIL_INSTRUMENT, RESIDENT_INSTRUMENT, INTERVIEW_INSTRUMENT)

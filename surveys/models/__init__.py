@@ -10,6 +10,7 @@ below it (never this package):
 * :mod:`~surveys.models.field` - peer research and participatory coding
 * :mod:`~surveys.models.margins` - population margins for weighting
 * :mod:`~surveys.models.packs` - background pack runs
+* :mod:`~surveys.models.boundaries` - area boundaries for maps
 * :mod:`~surveys.models.rate_limits` - the rate limiter's events
 
 Importing this package registers every table in ``Base.metadata`` (what Alembic and
@@ -19,6 +20,7 @@ works for every model.
 
 from surveys.models.audit import AuditEntry
 from surveys.models.base import NAMING, Base, new_uuid, utcnow
+from surveys.models.boundaries import AreaBoundary
 from surveys.models.community import ROLES, Community, SchoolClass, Site, User, UserSite
 from surveys.models.field import (
     CodedUnit,
@@ -43,6 +45,7 @@ __all__ = [
     "ROLES",
     "RUN_STATUSES",
     "AccessCode",
+    "AreaBoundary",
     "AuditEntry",
     "Base",
     "CodedUnit",
