@@ -37,6 +37,7 @@ from exports.dataset import (
 )
 from exports.maps import attach_maps
 from exports.packdata import Context, area_contexts, school_contexts, slugify
+from exports.packdata.panel import attach_panel
 from exports.render import pack_html, renderer, write_atomically
 from exports.themes import NO_THEMES_NOTE, cleared_quotes, coded_themes
 from surveys.analysis_bridge import margins_frame
@@ -157,6 +158,7 @@ def build_contexts(
             themes=themes,
             themes_note=NO_THEMES_NOTE,
         )
+        attach_panel(session, wave, found, instrument_id=school_id)
         contexts += found
         notes += skipped
     area_id = _main_instrument(counts, "area")

@@ -105,6 +105,9 @@ class Item:
     report: bool = True
     #: Where the wording comes from (licence/attribution).
     source: str = ""
+    #: Position (1, 2 ...) of this question in the self-generated identification code (the
+    #: ``sgic`` column); 0 when it is not a code part. Code parts are never stored as answers.
+    sgic: int = 0
 
     @property
     def answerable(self) -> bool:
@@ -228,8 +231,17 @@ class Instrument:
 
     @property
     def answerable_items(self) -> tuple[Item, ...]:
-        """Items a respondent answers, in form order."""
-        return tuple(item for item in self.items if item.answerable)
+        """Items a respondent answers and that are stored as answers, in form order.
+
+        Code parts (:attr:`code_items`) are answered but never stored, analysed or exported
+        as answers, so they are left out.
+        """
+        return tuple(item for item in self.items if item.answerable and not item.sgic)
+
+    @property
+    def code_items(self) -> tuple[Item, ...]:
+        """The parts of the self-generated identification code, in code order."""
+        return tuple(sorted((i for i in self.items if i.sgic), key=lambda i: i.sgic))
 
     @property
     def is_rtl(self) -> bool:

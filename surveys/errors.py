@@ -46,6 +46,9 @@ class ServiceMessage(Enum):
     NO_RESPONSE = "there is no response '{id}'"
     NO_CLASS = "school '{site}' has no class '{name}'"
     CORRECTION = "{detail}"
+    PANEL_COMMUNITIES = "waves '{wave}' and '{previous}' belong to different communities"
+    PANEL_SAME = "wave '{wave}' cannot be linked to itself: give its previous wave"
+    PANEL_SHAPE = "waves '{previous}' and '{wave}' cannot be linked: {detail}"
 
     def format(self, **values: object) -> str:
         """Fill the template."""

@@ -155,6 +155,16 @@ def read_columns(table: Table, instrument: Instrument, matcher: Matcher) -> Colu
                 )
             )
             continue
+        if instrument.has_item(target) and instrument.item(target).sgic:
+            found.problems.append(
+                Issue(
+                    header_row,
+                    label,
+                    f"'{label}' is a part of the identification code, which is only ever"
+                    " stored from the survey itself (as keyed digests): remove the column",
+                )
+            )
+            continue
         if instrument.has_item(target) and instrument.item(target).answerable:
             if target in found.items:
                 first = table.label(found.items[target])

@@ -11,6 +11,7 @@ below it (never this package):
 * :mod:`~surveys.models.margins` - population margins for weighting
 * :mod:`~surveys.models.packs` - background pack runs
 * :mod:`~surveys.models.boundaries` - area boundaries for maps
+* :mod:`~surveys.models.panel` - identification codes, panel links and linking reports
 * :mod:`~surveys.models.rate_limits` - the rate limiter's events
 
 Importing this package registers every table in ``Base.metadata`` (what Alembic and
@@ -35,12 +36,14 @@ from surveys.models.field import (
 )
 from surveys.models.margins import ALL_AREAS, PopulationMargin
 from surveys.models.packs import ACTIVE_STATUSES, RUN_STATUSES, PackRun
+from surveys.models.panel import LINK_RULES, PanelCode, PanelLink, PanelRun
 from surveys.models.rate_limits import RateEvent
 from surveys.models.waves import AccessCode, InstrumentVersion, Response, Wave, WaveInstrument
 
 __all__ = [
     "ACTIVE_STATUSES",
     "ALL_AREAS",
+    "LINK_RULES",
     "NAMING",
     "ROLES",
     "RUN_STATUSES",
@@ -55,6 +58,9 @@ __all__ = [
     "FieldInterview",
     "InstrumentVersion",
     "PackRun",
+    "PanelCode",
+    "PanelLink",
+    "PanelRun",
     "PopulationMargin",
     "QuoteApproval",
     "RateEvent",

@@ -72,6 +72,11 @@ def pupil_flow(page: Any, base: str, code: str) -> str:
     page.get_by_role("link", name="Start").click()
     assert "/language" in page.url
     page.get_by_role("button", name="Continue").click()
+    assert page.url.endswith("/q/your_code")
+    page.get_by_label(re.compile("first letter of your mum")).fill("m")
+    page.get_by_label("What day of the month were you born?").fill("7")
+    page.get_by_label("How many older brothers and sisters do you have?").fill("1")
+    next_page(page)  # the street letter skipped
     assert page.url.endswith("/q/about_you")
     choose(page, "year_group", "year6")  # gender skipped
     next_page(page)

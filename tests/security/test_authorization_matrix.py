@@ -200,6 +200,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("results.export", "GET"): ADMIN,
     ("results.generate", "POST"): ADMIN_FORM,
     ("results.pack_run", "GET"): ADMIN,
+    ("results.panel", "GET"): ADMIN,
+    ("results.panel_link", "POST"): ADMIN_FORM,
     ("results.pack", "GET"): Rule(("admin",), ok=(200, 404)),
     ("results.xlsform", "GET"): ADMIN,
     ("results.xlsform_xlsx", "GET"): ADMIN,

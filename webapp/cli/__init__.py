@@ -32,6 +32,7 @@ _MODULES = (
     "webapp.cli.backup",
     "webapp.cli.corrections",
     "webapp.cli.areas",
+    "webapp.cli.panel",
 )
 
 for _name in _MODULES:

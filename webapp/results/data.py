@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from exports.packdata import Context
 from exports.packs import build_contexts, pack_filename, render_pack
 from surveys.models import Response, Wave
+from surveys.models.panel import PanelRun
 
 __all__ = [
     "db_url",
@@ -39,7 +40,8 @@ def _stamp(session: Session, wave: Wave) -> tuple[Any, ...]:
             Response.wave_id == wave.id
         )
     ).one()
-    return (row[0], str(row[1]))
+    linked = session.scalar(select(PanelRun.created_at).where(PanelRun.wave_id == wave.id))
+    return (row[0], str(row[1]), str(linked))
 
 
 def wave_contexts(session: Session, wave: Wave) -> tuple[list[Context], list[Context]]:

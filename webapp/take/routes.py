@@ -425,7 +425,9 @@ def question(rid: str, key: str) -> Page_:
     names = [n for n in page.items if relevance.get(n, True)]
     raw = raw_answers(ctx.instrument, names, request.form)
     try:
-        validated = save_page(db, ctx.response, raw=raw, items=names)
+        validated = save_page(
+            db, ctx.response, raw=raw, items=names, code_secret=current_app.config["SECRET_KEY"]
+        )
     except DraftError as err:
         db.rollback()
         return message_page(_("Your answers could not be saved"), problem_message(err.problem), 409)

@@ -1,7 +1,7 @@
 """imported responses keep their source's respondent id; every community has a slug
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04 15:40:00
 """
 
@@ -12,8 +12,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
