@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 __all__ = [
@@ -128,7 +129,7 @@ class Item:
                 return choice
         return None
 
-    @property
+    @cached_property
     def choice_names(self) -> tuple[str, ...]:
         """Choice names in the order the form lists them."""
         return tuple(c.name for c in self.choices)
@@ -220,13 +221,9 @@ class Instrument:
                 return group
         raise KeyError(f"instrument {self.id} has no group '{name}'")
 
-    @property
+    @cached_property
     def _item_index(self) -> dict[str, Item]:
-        cached: dict[str, Item] | None = self.__dict__.get("_index")
-        if cached is None:
-            cached = {item.name: item for item in self.items}
-            object.__setattr__(self, "_index", cached)
-        return cached
+        return {item.name: item for item in self.items}
 
     def has_item(self, name: str) -> bool:
         """Whether ``name`` is an item of this instrument."""

@@ -12,8 +12,13 @@ class ServiceMessage(Enum):
 
     NO_COMMUNITY = "there is no community yet: run 'placevoice init' or 'placevoice demo'"
     SEVERAL_COMMUNITIES = (
-        "this database holds more than one community, and the command line serves one"
-        " community per database: use the web app, or a database per community"
+        "this database holds {count} communities ({slugs}): say which with --community SLUG"
+    )
+    NO_SUCH_COMMUNITY = "there is no community '{slug}' (there are: {slugs})"
+    COMMUNITY_EXISTS = "a community '{slug}' already exists"
+    BAD_SLUG = (
+        "'{slug}' is not a community slug: use lower-case letters, digits and hyphens"
+        " (up to 60), such as 'pembury'"
     )
     NO_WAVE = "there is no wave called '{name}'"
     WAVE_EXISTS = "a wave called '{name}' already exists"

@@ -97,6 +97,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.codes", "POST"): ADMIN_FORM,
     ("admin.sheet", "GET"): ADMIN,
     ("admin.revoke", "POST"): ADMIN_FORM,
+    ("admin.import_responses_page", "GET"): ADMIN,
+    ("admin.import_responses_page", "POST"): ADMIN,
+    ("admin.import_confirm", "POST"): Rule(("admin",), ok=(400,)),
     # corrections: find, delete and move a response; edit and retire sites, classes, waves
     ("admin.find_response", "GET"): ADMIN,
     ("admin.delete_response_page", "GET"): ADMIN,
@@ -305,6 +308,7 @@ def test_objects_of_another_community_are_404_for_its_admin(
         "admin.site",
         "admin.codes",
         "admin.sheet",
+        "admin.import_responses_page",
         "take.teacher_staff",
         "admin.delete_response_page",
         "admin.move_response_page",

@@ -130,6 +130,43 @@ class EmptyForm(FlaskForm):  # type: ignore[misc]
     """A button that only needs CSRF protection."""
 
 
+class ImportForm(FlaskForm):  # type: ignore[misc]
+    """A responses file to preview (KoboToolbox, ODK Central, SurveyMonkey, a sheet)."""
+
+    file = FileField(
+        "Responses file (CSV, Excel or ODK Central zip)",
+        validators=[FileRequired("Choose the file to import")],
+    )
+    instrument = SelectField("Questionnaire", choices=[])
+    mapping = FileField("Mapping file (optional, YAML or CSV)")
+    source = StringField(
+        "Where the file comes from (optional)", validators=[Optional(), Length(max=60)]
+    )
+    dates = SelectField(
+        "Dates like 03/04/2025 are",
+        choices=choices(
+            [("", "Decide from the file"), ("dmy", "Day first (UK)"), ("mdy", "Month first (US)")]
+        ),
+        default="",
+    )
+
+
+class ImportConfirmForm(FlaskForm):  # type: ignore[misc]
+    """Store a previewed file."""
+
+    token = StringField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{20,64}$")])
+    skip_invalid = SelectField(
+        "Rows with problems",
+        choices=choices(
+            [
+                ("", "Store nothing until every row is right"),
+                ("1", "Leave them out, store the rest"),
+            ]
+        ),
+        default="",
+    )
+
+
 class EditSiteForm(FlaskForm):  # type: ignore[misc]
     """A school's or area's name, population and postcodes."""
 

@@ -8,7 +8,7 @@ import click
 
 from surveys.services import get_community
 from surveys.services.boundaries import BoundaryError, read_boundaries, store_boundaries
-from webapp.cli.common import db_option, fail, open_db, session_for
+from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 
 __all__ = ["register"]
 
@@ -25,6 +25,7 @@ def areas() -> None:
 
 @areas.command("boundaries")
 @db_option
+@community_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--property",
@@ -34,7 +35,9 @@ def areas() -> None:
     " (default: the first of site_id, site, code, area, name that names an area).",
 )
 @click.option("--dry-run", is_flag=True, help="Check the file and report; store nothing.")
-def boundaries(db_url: str | None, file: str, match: str | None, dry_run: bool) -> None:
+def boundaries(
+    db_url: str | None, community_slug: str | None, file: str, match: str | None, dry_run: bool
+) -> None:
     """Store the areas' boundaries from a GeoJSON file (replacing earlier ones).
 
     Several features of one area (its LSOAs, say) are joined; features naming no area
@@ -42,7 +45,7 @@ def boundaries(db_url: str | None, file: str, match: str | None, dry_run: bool) 
     """
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         try:
             preview = read_boundaries(
                 session, community.id, Path(file).read_bytes(), match=match, source=Path(file).name
