@@ -1,7 +1,7 @@
 """pack runs on the task queue: one row per pack, no process bookkeeping
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 15:40:00
 
 Pack runs are carried out by the task queue (one task per pack), which itself keeps the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
