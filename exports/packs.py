@@ -37,12 +37,15 @@ from exports.dataset import (
     find_wave,
     load_instrument_data,
 )
+from exports.maps import attach_maps
 from exports.packdata import Context, area_contexts, school_contexts, slugify
+from exports.packdata.panel import attach_panel
 from exports.render import pack_html, renderer, write_atomically
 from exports.themes import NO_THEMES_NOTE, cleared_quotes, coded_themes
 from surveys.analysis_bridge import margins_frame
 from surveys.db import make_engine, make_sessionmaker
 from surveys.models import InstrumentVersion, Response, Site, Wave
+from surveys.services.boundaries import load_boundaries
 
 __all__ = [
     "PackFailure",
@@ -52,6 +55,7 @@ __all__ = [
     "pack_filename",
     "render_contexts",
     "render_pack",
+    "write_report",
 ]
 
 #: Instruments whose responses are interviews (themes and quotes), not a resident survey.
@@ -167,6 +171,7 @@ def build_contexts(
             min_responses=min_responses,
             site_info=_site_info(session, community.id),
         )
+        attach_panel(session, wave, found, instrument_id=school_id)
         contexts += found
         notes += skipped
     area_id = _main_instrument(counts, "area")
@@ -207,6 +212,7 @@ def build_contexts(
         )
         for ctx in found:
             ctx["quotes_note"] = quotes_note
+        attach_maps(found, load_boundaries(session, community.id))
         contexts += found
         notes += skipped
     if sites:
@@ -252,23 +258,29 @@ def _warm_up() -> None:
     renderer()
 
 
-def _note_line(note: Context) -> str:
-    status = "short pack" if note.get("short") else "no pack"
-    return f"{status}\t{note['site']}\t{note['site_name']}\t{note['reason']}"
-
-
-def _write_report(
-    path: Path, wave: str, result: PackResult, *, sites: Sequence[str] | None = None
+def write_report(
+    out_dir: Path,
+    wave: str,
+    *,
+    written: Sequence[str],
+    notes: Sequence[tuple[str, str]],
+    failed: Sequence[tuple[str, str]],
+    short: Sequence[tuple[str, str]] = (),
+    sites: Sequence[str] | None = None,
 ) -> Path:
-    """The batch report: one line per site. A run for some ``sites`` merges into it.
+    """Write the batch report ``{wave-slug}-packs-report.txt`` into ``out_dir``.
 
-    Lines are ``written<TAB>file``, ``short pack<TAB>site<TAB>name<TAB>why``, ``no
-    pack<TAB>site<TAB>name<TAB>why`` and ``FAILED<TAB>site<TAB>error``. When only some
-    sites were made, the lines of the report's other sites are kept as they were.
+    ``written`` are site codes; ``notes`` (no pack) and ``short`` (a short pack) are
+    ``(site, "site name<TAB>reason")``; ``failed`` are ``(site, error)``. Lines are
+    ``written<TAB>file``, ``short pack<TAB>site<TAB>name<TAB>why``, ``no
+    pack<TAB>site<TAB>name<TAB>why`` and ``FAILED<TAB>site<TAB>error``. A run for some
+    ``sites`` merges into the report: the lines of its other sites are kept as they were.
     """
-    lines = [f"written\t{p.name}" for p in result.written]
-    lines += [_note_line(n) for n in result.notes]
-    lines += [f"FAILED\t{f.site}\t{f.error}" for f in result.failed]
+    lines = [f"written\t{pack_filename(wave, site)}" for site in sorted(written)]
+    lines += [f"short pack\t{site}\t{detail}" for site, detail in short]
+    lines += [f"no pack\t{site}\t{detail}" for site, detail in notes]
+    lines += [f"FAILED\t{site}\t{error}" for site, error in failed]
+    path = out_dir / f"{slugify(wave)}-packs-report.txt"
     if sites and path.exists():
         mine = set(sites)
         files = {pack_filename(wave, site) for site in mine}
@@ -385,7 +397,19 @@ def render_contexts(
                     collect({"site": futures[future], "error": f"{type(err).__name__}: {err}"})
     result.written.sort()
     result.failed.sort(key=lambda f: f.site)
-    result.report = _write_report(
-        out / f"{slugify(wave)}-packs-report.txt", wave, result, sites=sites
+    result.report = write_report(
+        out,
+        wave,
+        written=[t["site"] for t in result.timings],
+        short=[
+            (n["site"], f"{n['site_name']}\t{n['reason']}") for n in result.notes if n.get("short")
+        ],
+        notes=[
+            (n["site"], f"{n['site_name']}\t{n['reason']}")
+            for n in result.notes
+            if not n.get("short")
+        ],
+        failed=[(f.site, f.error) for f in result.failed],
+        sites=sites,
     )
     return result

@@ -190,6 +190,39 @@ class TreeBuilder:
             Message.BAD_FLAG, source=self.source, row=row, column=column, value=raw
         )
 
+    def code_place(
+        self, node: Mapping[str, Any], name: str, item_type: ItemType, row: int, required: bool
+    ) -> int:
+        """The ``sgic`` column: this question's place in the identification code, or 0."""
+        raw = str(node.get("sgic", "")).strip()
+        if not raw or raw.lower() in _NO:
+            return 0
+        if not raw.isdigit() or int(raw) < 1:
+            raise InstrumentError(
+                Message.BAD_SGIC, source=self.source, row=row, name=name, value=raw
+            )
+        place = int(raw)
+        if item_type not in ("text", "integer", "select_one") or required:
+            raise InstrumentError(
+                Message.SGIC_TYPE,
+                source=self.source,
+                row=row,
+                name=name,
+                type=item_type,
+                required=" required" if required else "",
+            )
+        other = next((i.name for i in self.items if i.sgic == place), None)
+        if other is not None:
+            raise InstrumentError(
+                Message.SGIC_DUPLICATE,
+                source=self.source,
+                row=row,
+                name=name,
+                value=place,
+                other=other,
+            )
+        return place
+
     def item(
         self,
         node: Mapping[str, Any],
@@ -265,6 +298,7 @@ class TreeBuilder:
             reverse=self.flag(node, "reverse", False, row),
             report=self.flag(node, "report", True, row),
             source=str(node.get("source", "")).strip(),
+            sgic=self.code_place(node, name, item_type, row, required_raw in _YES),
         )
         self.check_expressions(item)
         return item

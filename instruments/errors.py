@@ -44,6 +44,18 @@ class Message(Enum):
         "{source}: survey row {row}: {column} of '{name}' refers to ${{{ref}}}, which is not"
         " a question in this form"
     )
+    BAD_SGIC = (
+        "{source}: survey row {row}: 'sgic' of '{name}' must be a whole number from 1 (its"
+        " place in the identification code), not '{value}'"
+    )
+    SGIC_TYPE = (
+        "{source}: survey row {row}: '{name}' is a code part ('sgic'), so it must be a text,"
+        " integer or select_one question that is not required, not a{required} {type}"
+    )
+    SGIC_DUPLICATE = (
+        "{source}: survey row {row}: 'sgic' {value} of '{name}' is already the place of"
+        " '{other}'; give each code part its own place"
+    )
     BAD_RANGE = "{source}: survey row {row}: range '{name}' has bad parameters: {detail}"
 
     def format(self, **values: object) -> str:

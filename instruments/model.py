@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 __all__ = [
@@ -104,6 +105,9 @@ class Item:
     report: bool = True
     #: Where the wording comes from (licence/attribution).
     source: str = ""
+    #: Position (1, 2 ...) of this question in the self-generated identification code (the
+    #: ``sgic`` column); 0 when it is not a code part. Code parts are never stored as answers.
+    sgic: int = 0
 
     @property
     def answerable(self) -> bool:
@@ -125,7 +129,7 @@ class Item:
                 return choice
         return None
 
-    @property
+    @cached_property
     def choice_names(self) -> tuple[str, ...]:
         """Choice names in the order the form lists them."""
         return tuple(c.name for c in self.choices)
@@ -182,6 +186,18 @@ class Instrument:
     source_bytes: bytes = b""
     source_format: str = ".md"
     warnings: tuple[str, ...] = ()
+    #: The settings sheet's ``estimated_minutes``: how long the form takes, if the form says.
+    minutes: int | None = None
+
+    @property
+    def estimated_minutes(self) -> int:
+        """How long the form takes: ``estimated_minutes`` from the settings sheet, else
+        derived from the number of questions (four a minute, rounded up to 5 minutes).
+        """
+        if self.minutes:
+            return self.minutes
+        questions = len(self.answerable_items)
+        return max(5, -(-questions // 20) * 5)
 
     def title(self, language: str) -> str:
         """The form title in ``language``."""
@@ -205,13 +221,9 @@ class Instrument:
                 return group
         raise KeyError(f"instrument {self.id} has no group '{name}'")
 
-    @property
+    @cached_property
     def _item_index(self) -> dict[str, Item]:
-        cached: dict[str, Item] | None = self.__dict__.get("_index")
-        if cached is None:
-            cached = {item.name: item for item in self.items}
-            object.__setattr__(self, "_index", cached)
-        return cached
+        return {item.name: item for item in self.items}
 
     def has_item(self, name: str) -> bool:
         """Whether ``name`` is an item of this instrument."""
@@ -219,8 +231,17 @@ class Instrument:
 
     @property
     def answerable_items(self) -> tuple[Item, ...]:
-        """Items a respondent answers, in form order."""
-        return tuple(item for item in self.items if item.answerable)
+        """Items a respondent answers and that are stored as answers, in form order.
+
+        Code parts (:attr:`code_items`) are answered but never stored, analysed or exported
+        as answers, so they are left out.
+        """
+        return tuple(item for item in self.items if item.answerable and not item.sgic)
+
+    @property
+    def code_items(self) -> tuple[Item, ...]:
+        """The parts of the self-generated identification code, in code order."""
+        return tuple(sorted((i for i in self.items if i.sgic), key=lambda i: i.sgic))
 
     @property
     def is_rtl(self) -> bool:

@@ -12,8 +12,13 @@ class ServiceMessage(Enum):
 
     NO_COMMUNITY = "there is no community yet: run 'placevoice init' or 'placevoice demo'"
     SEVERAL_COMMUNITIES = (
-        "this database holds more than one community, and the command line serves one"
-        " community per database: use the web app, or a database per community"
+        "this database holds {count} communities ({slugs}): say which with --community SLUG"
+    )
+    NO_SUCH_COMMUNITY = "there is no community '{slug}' (there are: {slugs})"
+    COMMUNITY_EXISTS = "a community '{slug}' already exists"
+    BAD_SLUG = (
+        "'{slug}' is not a community slug: use lower-case letters, digits and hyphens"
+        " (up to 60), such as 'pembury'"
     )
     NO_WAVE = "there is no wave called '{name}'"
     WAVE_EXISTS = "a wave called '{name}' already exists"
@@ -42,6 +47,12 @@ class ServiceMessage(Enum):
     )
     EMAIL_TAKEN = "there is already an account for {email}"
     BAD_ROLE = "'{role}' is not a role (use one of: {roles})"
+    NO_RESPONSE = "there is no response '{id}'"
+    NO_CLASS = "school '{site}' has no class '{name}'"
+    CORRECTION = "{detail}"
+    PANEL_COMMUNITIES = "waves '{wave}' and '{previous}' belong to different communities"
+    PANEL_SAME = "wave '{wave}' cannot be linked to itself: give its previous wave"
+    PANEL_SHAPE = "waves '{previous}' and '{wave}' cannot be linked: {detail}"
 
     def format(self, **values: object) -> str:
         """Fill the template."""

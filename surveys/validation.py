@@ -126,7 +126,9 @@ def parse_answer(item: Item, raw: object) -> Any:
         allowed = item.choice_names
         for name in names:
             if name not in allowed:
-                raise _Invalid(Problem.NOT_A_CHOICE, name, choices=", ".join(allowed))
+                # One answer is the whole cell: "Fairly satisfied", not its first word.
+                shown = raw.strip() if kind == "select_one" and isinstance(raw, str) else name
+                raise _Invalid(Problem.NOT_A_CHOICE, shown, choices=", ".join(allowed))
         if kind == "select_one":
             if len(names) != 1:
                 raise _Invalid(Problem.ONE_CHOICE_ONLY, raw, count=len(names))
@@ -271,6 +273,18 @@ def _is_relevant(
     return compile_expression(expression).is_true(values, today=today)
 
 
+def _rules(instrument: Instrument) -> tuple[bool, bool]:
+    """Whether the form has relevance rules, and other expressions (cached on it)."""
+    cached: tuple[bool, bool] | None = instrument.__dict__.get("_validation_rules")
+    if cached is None:
+        relevance = any(g.relevant for g in instrument.groups) or any(
+            i.relevant for i in instrument.items
+        )
+        other = any(i.calculation or i.constraint or i.choice_filter for i in instrument.items)
+        cached = instrument.__dict__["_validation_rules"] = (relevance, other)
+    return cached
+
+
 def relevant_items(
     instrument: Instrument,
     answers: Mapping[str, Any],
@@ -278,6 +292,8 @@ def relevant_items(
     today: dt.date | None = None,
 ) -> dict[str, bool]:
     """Which items apply, given ``answers`` (group relevance included), in form order."""
+    if not _rules(instrument)[0]:
+        return dict.fromkeys((item.name for item in instrument.items), True)
     values = expression_values(instrument, answers)
     hidden: set[str] = set()  # groups not shown (their parents' first)
     for group in instrument.groups:
@@ -336,7 +352,8 @@ def validate_answers(
             merged.pop(name, None)
             unparsed.add(name)
     checked = set(only) if only is not None else None
-    values = expression_values(instrument, merged)
+    # A form without calculations, constraints or choice filters needs no expression values.
+    values = expression_values(instrument, merged) if _rules(instrument)[1] else {}
     relevance = relevant_items(instrument, merged, today=today)
     for item in instrument.items:
         name = item.name

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -148,11 +151,18 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app_config(db_url: str) -> dict[str, Any]:
+def queue_url(tmp_path: Path) -> str:
+    """The test's own task queue: a SQLite file that no worker reads unless a test starts one."""
+    return f"sqlite:///{tmp_path / 'queue.db'}"
+
+
+@pytest.fixture
+def app_config(db_url: str, queue_url: str) -> dict[str, Any]:
     """Configuration for the test app; tests may change it before using ``app``."""
     return {
         "TESTING": True,
         "DATABASE_URL": db_url,
+        "QUEUE_URL": queue_url,
         "SECRET_KEY": "test-" + "k" * 40,
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
@@ -186,6 +196,40 @@ def run_cli(db_url: str) -> Callable[..., Result]:
         return runner.invoke(cli, list(args), input=input, env=full_env, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def start_worker(db_url: str, queue_url: str, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Start ``placevoice worker`` processes on the test's database and queue.
+
+    ``start_worker(workers=1, queue=None)`` returns the process (its own process group, so
+    that a test can kill it with its worker processes); every one is stopped at the end.
+    """
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(workers: int = 1, queue: str | None = None) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "PLACEVOICE_DATABASE_URL": db_url,
+            "PLACEVOICE_QUEUE_URL": queue or queue_url,
+        }
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "worker", "--workers", str(workers)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 # --- factories --------------------------------------------------------------------------

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "SUPPRESSION_K": 10,
     "PACKS_DIR": "",
     "PACK_JOBS": 2,
+    "QUEUE_URL": "",
     "FAST_SUBMIT": True,
     "WTF_CSRF_TIME_LIMIT": None,
     "DEFAULT_LANGUAGE": "en",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, Response, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -39,12 +41,16 @@ STAFF_LINKS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("admin.waves", "Waves", "admin.wave"),
         ("admin.sites", "Schools and areas", "admin.site"),
         ("results.index", "Results", "results."),
+        ("explorer.home", "Explore", "explorer."),
         ("field.review_list", "Interviews", "field.review"),
         ("field.assignments", "Researchers", "field.assign"),
         ("coding.home", "Coding", "coding."),
         ("audit.index", "Audit", "audit."),
     ),
-    "school_staff": (("school.home", "My school", "school."),),
+    "school_staff": (
+        ("school.home", "My school", "school."),
+        ("explorer.home", "Explore", "explorer."),
+    ),
     "researcher": (("field.home", "Field mode", "field."),),
     "coder": (("coding.home", "Coding", "coding."),),
 }
@@ -62,7 +68,17 @@ def select_locale() -> str:
     language = getattr(g, "language", None)
     if language:
         return str(language)
-    return str(request.args.get("lang") or "en") if request else "en"
+    asked = request.args.get("lang", "") if request else ""
+    return asked if asked in _interface_languages() else "en"
+
+
+@functools.cache
+def _interface_languages() -> frozenset[str]:
+    """English and every language with an interface catalogue: ``?lang=`` is a user's
+    input, so anything else (``0``, ``xx_YY``, a script) means English, never an error."""
+    from webapp.take.i18n import languages
+
+    return frozenset({"en", *languages()})
 
 
 def init_extensions(app: Flask) -> None:

@@ -9,6 +9,7 @@ and password hashes are random, as in real use.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from instruments.model import Instrument
 from surveys.demo.coding import code_pupil_answers
+from surveys.demo.panel import DEMO_CODE_SECRET, DemoPanel, PanelCheck, plant_panel
 from surveys.demo.responses import (
     INTERVIEW_INSTRUMENT,
     PUPIL_INSTRUMENT,
@@ -58,6 +60,7 @@ from surveys.services import (
     instrument_of,
     issue_code,
 )
+from surveys.services.boundaries import read_boundaries, store_boundaries, synthetic_boundaries
 from surveys.services.setup import password_hasher
 
 __all__ = ["DemoError", "DemoResult", "build_demo", "demo_exists"]
@@ -74,6 +77,8 @@ class DemoResult:
     built: bool
     seed: int | None
     summary: DemoSummary
+    #: The planted panel checked against the links made (only when built now).
+    panel: PanelCheck | None = None
 
 
 def demo_exists(session: Session) -> Community | None:
@@ -96,13 +101,18 @@ def build_demo(
     *,
     seed: int = DEFAULT_SEED,
     on_step: Callable[[str], None] | None = None,
+    code_secret: str | None = None,
 ) -> DemoResult:
     """Build the demo community in ``session`` unless it is already there.
+
+    Pupils' identification codes are stored under a key derived from ``code_secret``
+    (the app's secret key; a fixed demo value when not given).
 
     Raises :class:`DemoError` when the database holds another community (placevoice
     serves one community per database).
     """
     step = on_step or (lambda _label: None)
+    secret = code_secret or DEMO_CODE_SECRET
     existing = demo_exists(session)
     if existing is not None:
         return DemoResult(False, _built_seed(session, existing), summarise(session, existing))
@@ -113,8 +123,9 @@ def build_demo(
             " new database, e.g. --db sqlite:///demo.db"
         )
     builder = _Builder(session, seed, step)
+    builder.code_secret = secret
     community = builder.run()
-    return DemoResult(True, seed, summarise(session, community))
+    return DemoResult(True, seed, summarise(session, community), builder.panel_check)
 
 
 class _Builder(ResponseWriter):
@@ -124,6 +135,8 @@ class _Builder(ResponseWriter):
         self.step = step
         self.rows: list[dict[str, Any]] = []
         self.code_uses: Counter[int] = Counter()
+        self.code_secret = DEMO_CODE_SECRET
+        self.panel_check: PanelCheck | None = None
 
     def run(self) -> Community:
         session = self.session
@@ -179,6 +192,11 @@ class _Builder(ResponseWriter):
             for row in demo_margins()
         )
         session.flush()
+        # Made-up neighbouring boundaries, stored the way an uploaded file is.
+        shapes = synthetic_boundaries([a.code for a in AREAS], seed=self.seed)
+        store_boundaries(
+            session, community.id, read_boundaries(session, community.id, json.dumps(shapes))
+        )
 
         self.step("waves and accounts")
         ids = (PUPIL_INSTRUMENT, RESIDENT_INSTRUMENT, INTERVIEW_INSTRUMENT)
@@ -223,6 +241,7 @@ class _Builder(ResponseWriter):
             self.users[spec_user.email] = user
         session.flush()
 
+        self.panel = DemoPanel(self.instruments[PUPIL_INSTRUMENT])
         self.step("access codes")
         current = waves[-1][0]
         self.class_codes = self._issue_codes(current)
@@ -236,6 +255,10 @@ class _Builder(ResponseWriter):
         self._interviews(current, CURRENT_WAVE)
         self._drafts(current, CURRENT_WAVE)
         self._flush_rows()
+        self.step("panel: codes and links")
+        self.panel_check = plant_panel(
+            session, community, self.panel, [w for w, _ in waves], self.code_secret
+        )
         self.step("coded pupil answers")
         code_pupil_answers(
             session,

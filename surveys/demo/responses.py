@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from instruments.model import Instrument
 from surveys.demo import people
 from surveys.demo.answers import Simulator
+from surveys.demo.panel import DemoPanel
 from surveys.demo.spec import AREAS, CURRENT_WAVE, SCHOOLS, USERS, WaveSpec
 from surveys.demo.texts import interview_texts, pupil_texts
 from surveys.models import AccessCode, InstrumentVersion, Response, SchoolClass, Site, User, Wave
@@ -69,6 +70,7 @@ class ResponseWriter:
     areas: dict[str, Site]
     users: dict[str, User]
     class_codes: dict[tuple[str, str], AccessCode]
+    panel: DemoPanel
 
     def rng(self, *parts: int) -> np.random.Generator:
         """An independent generator for one part of the demo (stable if others change)."""
@@ -171,11 +173,21 @@ class ResponseWriter:
                 lesson = 9 * 3600 + int(rng.integers(0, 6)) * 3600
                 languages = self._languages(rng, instrument, n)
                 code = self.class_codes.get((school.code, cls.name)) if current else None
+                ids = [self.uid(wave.name, school.code, cls.name, i) for i in range(n)]
+                self.panel.pupils(
+                    self.rng(7, wave_index, school_index, class_index),
+                    current=current,
+                    wave_id=wave.id,
+                    school=school.code,
+                    year_group=cls.year_group,
+                    ids=ids,
+                    answers=answers,
+                )
                 for i, row in enumerate(answers):
                     started = fixed_time(spec.start, day, lesson + rng.uniform(0, 300))
                     took = dt.timedelta(seconds=float(rng.uniform(360, 1300)))
                     self._add(
-                        response_id=self.uid(wave.name, school.code, cls.name, i),
+                        response_id=ids[i],
                         wave=wave,
                         instrument_id=PUPIL_INSTRUMENT,
                         answers=row,

@@ -1,4 +1,9 @@
-"""Reading a responses file: a CSV (UTF-8) or an XLSX (first sheet) as a :class:`Table`."""
+"""Reading a responses file into grids of text: CSV, XLSX, or a zip of CSVs (ODK Central).
+
+CSV text may be UTF-8 (with or without a BOM), UTF-16 with a BOM, or Windows-1252 (what
+Excel writes as "CSV" on a UK PC); the separator is a comma, a semicolon (KoboToolbox's
+default) or a tab, whichever the header row uses. Cells are stripped of surrounding spaces.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,52 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from surveys.errors import ServiceError, ServiceMessage
 
-__all__ = ["Table", "read_table"]
+__all__ = ["Grid", "Table", "read_grids"]
+
+#: Largest zip member read (a bomb guard): 200 MB of CSV.
+_MAX_MEMBER = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class Grid:
+    """One sheet or CSV file: its rows of text, numbered as the file shows them (from 1)."""
+
+    name: str
+    rows: list[tuple[int, list[str]]]
+
+
+@dataclass
 class Table:
-    """A spreadsheet's header and data rows (row numbers as the spreadsheet shows them)."""
+    """A file read for import: its column names and data rows, after its format's rules.
+
+    ``header`` holds each column's name as the format gives it (groups stripped, two
+    header rows combined); ``labels`` the text shown to people for that column.
+    """
 
     source: str
     header: tuple[str, ...]
     rows: list[tuple[int, tuple[str, ...]]]
+    format: str = "file"
+    labels: tuple[str, ...] = ()
+    #: Columns the format's own tool adds and the import does not need.
+    ignored: list[str] = field(default_factory=list)
+    #: Rows left out by the source's own review (row number, reason).
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    #: Problems found while reading (row number, column, message).
+    problems: list[tuple[int, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def label(self, index: int) -> str:
+        """The column's name as the file shows it."""
+        return self.labels[index] if index < len(self.labels) else self.header[index]
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as text: whole floats without '.0', dates in ISO 8601."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -34,7 +68,11 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes, source: str) -> list[list[str]]:
+def _numbered(rows: list[list[str]]) -> list[tuple[int, list[str]]]:
+    return [(number, row) for number, row in enumerate(rows, start=1)]
+
+
+def _read_xlsx(data: bytes, source: str) -> list[Grid]:
     from openpyxl import load_workbook
 
     try:
@@ -44,48 +82,92 @@ def _read_xlsx(data: bytes, source: str) -> list[list[str]]:
             ServiceMessage.CSV_UNREADABLE, source=source, detail="it is not an Excel .xlsx file"
         ) from err
     try:
-        sheet = book.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return [
+            Grid(
+                sheet.title,
+                _numbered(
+                    [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+                ),
+            )
+            for sheet in book.worksheets
+        ]
     finally:
         book.close()
 
 
-def _read_csv(data: bytes, source: str) -> list[list[str]]:
+def decode(data: bytes) -> str:
+    """CSV bytes as text: UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ServiceError(
-            ServiceMessage.CSV_UNREADABLE,
-            source=source,
-            detail="it is not UTF-8 text (in Excel, save it as 'CSV UTF-8')",
-        ) from err
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _read_csv(data: bytes, source: str, name: str) -> Grid:
+    text = decode(data)
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count) if first else ","
     try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        rows = [
+            [c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+        ]
     except csv.Error as err:
         raise ServiceError(ServiceMessage.CSV_UNREADABLE, source=source, detail=str(err)) from err
+    return Grid(name, _numbered(rows))
 
 
-def read_table(data: bytes, *, source: str) -> Table:
-    """Read a CSV (UTF-8) or an XLSX (first sheet) into a :class:`Table`.
+def _read_zip(data: bytes, source: str) -> list[Grid]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as err:
+        raise ServiceError(
+            ServiceMessage.CSV_UNREADABLE, source=source, detail="it is not a zip file"
+        ) from err
+    grids: list[Grid] = []
+    with archive:
+        for info in sorted(archive.infolist(), key=lambda i: (len(i.filename), i.filename)):
+            if info.is_dir() or not info.filename.lower().endswith(".csv"):
+                continue
+            if info.file_size > _MAX_MEMBER:
+                raise ServiceError(
+                    ServiceMessage.CSV_UNREADABLE,
+                    source=source,
+                    detail=f"{info.filename} is larger than {_MAX_MEMBER // 2**20} MB",
+                )
+            grids.append(_read_csv(archive.read(info), source, info.filename.rsplit("/", 1)[-1]))
+    if not grids:
+        raise ServiceError(
+            ServiceMessage.CSV_UNREADABLE, source=source, detail="the zip file holds no CSV file"
+        )
+    return grids
 
-    Blank rows are skipped; row numbers stay those of the file (the header is row 1).
+
+def read_grids(data: bytes, *, source: str) -> tuple[str, list[Grid]]:
+    """The kind of file ('xlsx', 'zip' or 'csv') and its sheets or CSV files.
+
+    Blank rows are dropped; row numbers stay those of the file.
     """
-    is_xlsx = source.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04"
-    cells = _read_xlsx(data, source) if is_xlsx else _read_csv(data, source)
-    if not cells or not any(cells[0]):
+    kind = "csv"
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile as err:
+            raise ServiceError(
+                ServiceMessage.CSV_UNREADABLE, source=source, detail="it is a broken zip file"
+            ) from err
+        kind = "xlsx" if "[Content_Types].xml" in names else "zip"
+    elif source.lower().endswith((".xlsx", ".xlsm")):
+        kind = "xlsx"
+    if kind == "xlsx":
+        grids = _read_xlsx(data, source)
+    elif kind == "zip":
+        grids = _read_zip(data, source)
+    else:
+        grids = [_read_csv(data, source, source)]
+    cleaned = [Grid(g.name, [(n, r) for n, r in g.rows if any(r)]) for g in grids]
+    if not cleaned or not cleaned[0].rows:
         raise ServiceError(ServiceMessage.CSV_EMPTY, source=source)
-    header = list(cells[0])
-    while header and not header[-1]:
-        header.pop()
-    width = len(header)
-    rows: list[tuple[int, tuple[str, ...]]] = []
-    for number, row in enumerate(cells[1:], start=2):
-        if not any(row):
-            continue
-        padded = list(row[:width]) + [""] * (width - len(row))
-        if any(row[width:]):
-            padded.extend(row[width:])  # more cells than columns: reported for this row
-        rows.append((number, tuple(padded)))
-    if not rows:
-        raise ServiceError(ServiceMessage.CSV_EMPTY, source=source)
-    return Table(source=source, header=tuple(header), rows=rows)
+    return kind, cleaned

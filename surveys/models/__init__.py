@@ -9,7 +9,9 @@ below it (never this package):
 * :mod:`~surveys.models.audit` - the append-only audit log and its guard
 * :mod:`~surveys.models.field` - peer research and participatory coding
 * :mod:`~surveys.models.margins` - population margins for weighting
-* :mod:`~surveys.models.packs` - background pack runs
+* :mod:`~surveys.models.packs` - pack runs on the task queue and their packs
+* :mod:`~surveys.models.boundaries` - area boundaries for maps
+* :mod:`~surveys.models.panel` - identification codes, panel links and linking reports
 * :mod:`~surveys.models.rate_limits` - the rate limiter's events
 
 Importing this package registers every table in ``Base.metadata`` (what Alembic and
@@ -19,6 +21,7 @@ works for every model.
 
 from surveys.models.audit import AuditEntry
 from surveys.models.base import NAMING, Base, new_uuid, utcnow
+from surveys.models.boundaries import AreaBoundary
 from surveys.models.community import ROLES, Community, SchoolClass, Site, User, UserSite
 from surveys.models.field import (
     CodedUnit,
@@ -32,17 +35,27 @@ from surveys.models.field import (
     Theme,
 )
 from surveys.models.margins import ALL_AREAS, PopulationMargin
-from surveys.models.packs import ACTIVE_STATUSES, RUN_STATUSES, PackRun
+from surveys.models.packs import (
+    ACTIVE_STATUSES,
+    ITEM_STATUSES,
+    RUN_STATUSES,
+    PackRun,
+    PackRunItem,
+)
+from surveys.models.panel import LINK_RULES, PanelCode, PanelLink, PanelRun
 from surveys.models.rate_limits import RateEvent
 from surveys.models.waves import AccessCode, InstrumentVersion, Response, Wave, WaveInstrument
 
 __all__ = [
     "ACTIVE_STATUSES",
     "ALL_AREAS",
+    "ITEM_STATUSES",
+    "LINK_RULES",
     "NAMING",
     "ROLES",
     "RUN_STATUSES",
     "AccessCode",
+    "AreaBoundary",
     "AuditEntry",
     "Base",
     "CodedUnit",
@@ -52,6 +65,10 @@ __all__ = [
     "FieldInterview",
     "InstrumentVersion",
     "PackRun",
+    "PackRunItem",
+    "PanelCode",
+    "PanelLink",
+    "PanelRun",
     "PopulationMargin",
     "QuoteApproval",
     "RateEvent",

@@ -61,6 +61,8 @@ class Site(Base):
     phase: Mapped[str] = mapped_column(String(20), default="", server_default="")
     #: Schools: free-school-meal band from the school record ("" unknown).
     fsm_band: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     community: Mapped[Community] = relationship(back_populates="sites")
     classes: Mapped[list[SchoolClass]] = relationship(
@@ -82,6 +84,8 @@ class SchoolClass(Base):
     size: Mapped[int | None] = mapped_column(Integer, default=None)
     #: argon2 hash of the teacher PIN that opens the live completion page.
     teacher_pin_hash: Mapped[str] = mapped_column(String(200), default="")
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     site: Mapped[Site] = relationship(back_populates="classes")
 

@@ -60,6 +60,8 @@ class Wave(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     opened_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     community: Mapped[Community] = relationship(back_populates="waves")
@@ -117,6 +119,7 @@ class Response(Base):
         Index("ix_responses_wave_status", "wave_id", "status"),
         Index("ix_responses_site", "site_id"),
         Index("ix_responses_class", "class_id"),
+        Index("uq_responses_source_id", "wave_id", "source", "source_id", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
@@ -144,6 +147,10 @@ class Response(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: Imported responses: where they came from ("kobo", "odk", "surveymonkey", "file" or a
+    #: name given on import) and that source's own respondent id (unique per wave and source).
+    source: Mapped[str | None] = mapped_column(String(60), default=None)
+    source_id: Mapped[str | None] = mapped_column(String(200), default=None)
 
     wave: Mapped[Wave] = relationship()
     site: Mapped[Site | None] = relationship()

@@ -7,6 +7,7 @@ from surveys.services.codes import format_code, issue_code, normalise_code
 from surveys.services.responses import Stored, answers_hash, check_response_id, store_response
 from surveys.services.setup import (
     SiteRow,
+    create_community,
     create_user,
     create_wave,
     ensure_builtin_instruments,
@@ -27,6 +28,7 @@ __all__ = [
     "Stored",
     "answers_hash",
     "check_response_id",
+    "create_community",
     "create_user",
     "create_wave",
     "ensure_builtin_instruments",

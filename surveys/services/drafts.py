@@ -31,6 +31,7 @@ from surveys.models import (
     utcnow,
 )
 from surveys.services.codes import normalise_code
+from surveys.services.panel.codes import community_key, split_code_answers, update_code
 from surveys.services.setup import instrument_of, password_hasher
 from surveys.validation import Validated, relevant_items, validate_answers
 
@@ -117,7 +118,12 @@ def find_code(session: Session, text: str, *, starting: bool = True) -> AccessCo
     code = session.scalar(select(AccessCode).where(AccessCode.code == normal)) if normal else None
     if code is None:
         raise DraftError(DraftProblem.UNKNOWN_CODE)
-    if code.revoked:
+    retired = (
+        code.wave.retired_at is not None
+        or (code.site is not None and code.site.retired_at is not None)
+        or (code.school_class is not None and code.school_class.retired_at is not None)
+    )
+    if code.revoked or retired:
         raise DraftError(DraftProblem.REVOKED)
     _check_wave(code)
     if starting and code.max_uses is not None and code.uses >= code.max_uses:
@@ -271,13 +277,17 @@ def save_page(
     raw: Mapping[str, object],
     items: Iterable[str],
     now: dt.datetime | None = None,
+    code_secret: str = "",
 ) -> Validated:
     """Validate and save one page's answers; valid answers are kept even beside errors.
 
     An answer with an error keeps its earlier saved value (if any); the caller shows the
-    page again with what was typed and the errors.
+    page again with what was typed and the errors. Parts of the identification code are
+    never kept with the answers: they are stored as keyed digests under a key derived
+    from ``code_secret`` (see :mod:`surveys.services.panel.codes`).
     """
     _ensure_draft(response)
+    items = list(items)
     instrument = instrument_of(response.instrument_version)
     existing = dict(response.answers or {})
     validated = validate_answers(
@@ -289,10 +299,35 @@ def save_page(
             answers[error.item] = existing[error.item]
         else:
             answers.pop(error.item, None)
+    answers = keep_code(session, response, instrument, answers, items, code_secret)
     response.answers = answers
     response.updated_at = now or utcnow()
     session.flush()
     return validated
+
+
+def keep_code(
+    session: Session,
+    response: Response,
+    instrument: Instrument,
+    answers: dict[str, Any],
+    items: Iterable[str],
+    secret: str,
+) -> dict[str, Any]:
+    """Store the page's code parts as digests; the answers without any code part."""
+    kept, code = split_code_answers(instrument, answers)
+    on_page = [i.name for i in instrument.code_items if i.name in set(items)]
+    if on_page:
+        update_code(
+            session,
+            key=community_key(secret, response.wave.community_id),
+            instrument=instrument,
+            response_id=response.id,
+            wave_id=response.wave_id,
+            answers=code,
+            parts=on_page,
+        )
+    return kept
 
 
 def set_language(response: Response, language: str) -> bool:

@@ -78,6 +78,8 @@ def store_response(
         raise ValueError(f"unknown channel {channel!r}")
     response_id = check_response_id(response_id)
     instrument = instrument or instrument_of(version)
+    codes = {i.name for i in instrument.code_items}
+    answers = {k: v for k, v in answers.items() if k not in codes}  # never kept as answers
     validated = validate_answers(instrument, answers, strict_unknown=True)
     if not validated.ok:
         return Stored(None, False, validated)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -75,19 +76,58 @@ def get_or_create_community(session: Session, *, slug: str, name: str) -> Commun
     return community
 
 
-def get_community(session: Session) -> Community:
-    """The database's community: the command line serves one community per database.
+def get_community(session: Session, slug: str | None = None) -> Community:
+    """The community called ``slug``; without one, the database's only community.
 
-    A database holding more than one (possible through the web app's data model) is
-    refused with a clear error rather than have codes issued or responses imported into
-    whichever community happens to come first.
+    A database holding several communities needs the slug: codes are never issued, nor
+    responses imported, into whichever community happens to come first.
     """
-    communities = list(session.scalars(select(Community).order_by(Community.id).limit(2)))
+    if slug:
+        community = session.scalar(select(Community).where(Community.slug == slug.strip()))
+        if community is None:
+            slugs = ", ".join(session.scalars(select(Community.slug).order_by(Community.slug)))
+            raise NotFound(ServiceMessage.NO_SUCH_COMMUNITY, slug=slug, slugs=slugs or "none")
+        return community
+    communities = list(session.scalars(select(Community).order_by(Community.slug)))
     if not communities:
         raise NotFound(ServiceMessage.NO_COMMUNITY)
     if len(communities) > 1:
-        raise ServiceError(ServiceMessage.SEVERAL_COMMUNITIES)
+        raise ServiceError(
+            ServiceMessage.SEVERAL_COMMUNITIES,
+            count=len(communities),
+            slugs=", ".join(c.slug for c in communities),
+        )
     return communities[0]
+
+
+#: What a community slug may be.
+SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?")
+
+
+def slug_for(name: str) -> str:
+    """A community slug made from a name.
+
+    >>> slug_for("Pembury Children's Community")
+    'pembury-children-s-community'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].strip("-") or "community"
+
+
+def create_community(
+    session: Session, *, slug: str, name: str, suppression_k: int | None = None
+) -> Community:
+    """A new community; its slug is checked and must be new."""
+    slug = slug.strip()
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise ServiceError(ServiceMessage.BAD_SLUG, slug=slug)
+    if session.scalar(select(Community.id).where(Community.slug == slug)) is not None:
+        raise ServiceError(ServiceMessage.COMMUNITY_EXISTS, slug=slug)
+    community = Community(slug=slug, name=name.strip() or slug)
+    if suppression_k is not None:
+        community.suppression_k = suppression_k
+    session.add(community)
+    session.flush()
+    return community
 
 
 def register_instrument(session: Session, instrument: Instrument) -> InstrumentVersion:

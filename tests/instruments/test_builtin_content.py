@@ -326,9 +326,24 @@ def test_pupil_activities_and_follow_up():
 
 def test_pupil_open_question():
     q = by_name("pupil_perception")
-    opens = [x for x in questions("pupil_perception") if x["type"] == "text"]
+    opens = [x for x in questions("pupil_perception") if x["type"] == "text" and not x.get("sgic")]
     assert [x["name"] for x in opens] == ["area_better"]
     assert q["area_better"]["report"] == "no"
+
+
+def test_pupil_code_parts_come_first_are_never_reported_and_ask_no_name():
+    q = by_name("pupil_perception")
+    parts = [x for x in questions("pupil_perception") if x.get("sgic")]
+    assert [(x["name"], x["sgic"]) for x in parts] == [
+        ("code_carer", "1"),
+        ("code_day", "2"),
+        ("code_siblings", "3"),
+        ("code_street", "4"),
+    ]
+    assert all(q[x["name"]]["report"] == "no" for x in parts)
+    assert all("required" not in x.get("bind", {}) for x in parts)
+    names = [x["name"] for x in questions("pupil_perception")]
+    assert names.index("code_street") < names.index("year_group")
 
 
 def test_pupil_groups_are_short_pages():

@@ -128,3 +128,10 @@ def test_staff_navigation_shows_what_each_role_may_use(  # type: ignore[no-untyp
         assert f'href="{href}"' in nav
     for href in absent:
         assert f'href="{href}"' not in nav
+
+
+@pytest.mark.parametrize("lang", ["0", "e1", "../x", "en-GB-x-y-z"])
+def test_a_malformed_lang_in_the_query_string_is_not_a_500(client, community, lang) -> None:  # type: ignore[no-untyped-def]
+    reply = client.get("/", query_string={"lang": lang})
+    assert reply.status_code == 200
+    assert 'lang="en"' in reply.get_data(as_text=True)

@@ -68,7 +68,7 @@ def test_import_good_file(
         "Spring 2027",
     )
     assert result.exit_code == 0, result.output
-    assert "responses: 5 added, 0 already stored, 0 bad row(s) skipped, of 5 row(s)" in (
+    assert "responses: 5 added, 0 updated, 0 already stored, 0 bad row(s) skipped, of 5 row(s)" in (
         result.output
     )
     assert count(session) == 5
@@ -81,7 +81,7 @@ def test_import_good_file(
         "--wave",
         "Spring 2027",
     )
-    assert "0 added, 5 already stored" in again.output
+    assert "0 added, 0 updated, 5 already stored" in again.output
     assert count(session) == 5
 
 
@@ -101,7 +101,9 @@ def test_import_bad_file_stores_nothing(
     skipped = run_cli(*args, "--wave", "Spring 2027", "--skip-bad")
     assert skipped.exit_code == 0
     assert "skipped: pupils.csv: row 4, column safe_school" in skipped.stderr
-    assert "5 added, 0 already stored, 1 bad row(s) skipped, of 6 row(s)" in skipped.stdout
+    assert (
+        "5 added, 0 updated, 0 already stored, 1 bad row(s) skipped, of 6 row(s)" in skipped.stdout
+    )
     assert count(session) == 5
 
 
@@ -343,3 +345,46 @@ def test_margins_that_cannot_be_met_leave_residents_unweighted(
     assert "residents are not weighted: population margins: nobody in" in result.stderr
     row = next(r for r in read_rows(out) if r["site"] == "A1" and r["item"] == "area_satisfaction")
     assert float(row["design_effect"]) == 1.0
+
+
+def test_import_dry_run_skip_invalid_rejects_and_mapping(
+    run_cli: Callable[..., Any], session: Session, schools: list[Site], tmp_path: Path
+) -> None:
+    rows = [
+        ["Serial no.", "School", "Q1 Safe at school", "Notes"],
+        ["P-0001", "s01", "1", "neat"],
+        ["P-0002", "S02", "Fairly safe", ""],
+        ["P-0003", "School 3", "4", ""],
+    ]
+    path = write_csv(tmp_path / "paper.csv", rows)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "columns:\n  Q1 Safe at school: safe_school\n  Notes: ignore\n"
+        "values:\n  safe_school: {1: very_safe, 2: quite_safe, 3: not_very_safe, 4: not_safe}\n"
+    )
+    args = ["responses", "import", str(path), "--instrument", "pupil_perception"]
+    args += ["--wave", "Spring 2027", "--mapping", str(mapping), "--source", "paper-2026"]
+    dry = run_cli(*args, "--dry-run")
+    assert dry.exit_code == 1  # the real import would store nothing
+    assert "format: file (source 'paper-2026'); rows read: 3" in dry.stdout
+    assert "Q1 Safe at school -> safe_school" in dry.stdout
+    assert (
+        "problem: paper.csv: row 3, column Q1 Safe at school: 'Fairly safe' is not one of the"
+        " choices" in dry.stderr
+    )
+    assert "dry run: 2 would be added, 0 updated, 0 unchanged; 1 bad row(s) (3)" in dry.stdout
+    assert count(session) == 0
+    stored = run_cli(*args, "--skip-invalid")
+    assert stored.exit_code == 0, stored.output
+    assert "responses: 2 added, 0 updated, 0 already stored, 1 bad row(s) skipped" in stored.stdout
+    rejects = tmp_path / "paper.csv.rejects.csv"
+    assert "rejects: 1 row(s) written to" in stored.stderr
+    text = rejects.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "row,Serial no.,School,Q1 Safe at school,Notes,problems"
+    assert text.splitlines()[1].startswith("3,P-0002,S02,Fairly safe,,")
+    assert count(session) == 2
+    # The corrected rejects row, imported from the same source, adds just that respondent.
+    fixed = write_csv(tmp_path / "fixed.csv", [rows[0], ["P-0002", "S02", "2", ""]])
+    again = run_cli(*[str(fixed) if a == str(path) else a for a in args])
+    assert "responses: 1 added" in again.stdout, again.output
+    assert count(session) == 3

@@ -166,6 +166,6 @@ def test_a_database_with_two_communities_is_refused_not_guessed(run_cli, session
     session.commit()
     made = run_cli("waves", "create", "Spring 2027")
     assert made.exit_code == 1
-    assert "more than one community" in made.output
+    assert "holds 2 communities (riverside, tower): say which with --community SLUG" in made.output
     session.rollback()
     assert session.scalar(select(func.count(Wave.id))) == 0  # nothing was made

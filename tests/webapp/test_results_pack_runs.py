@@ -1,14 +1,12 @@
-"""Results → wave → "Generate all packs": a background run, its progress on the page.
+"""Results → wave → "Generate all packs": a run on the task queue, its progress on the page,
+cancel and retry.
 
-The slow tests start the real background process and poll its run row; the others stand
-a fake in for :class:`subprocess.Popen` so that nothing is started.
+The slow tests start a real ``placevoice worker`` and poll the run row; the others leave
+the queued tasks in the test's queue file, where nothing carries them out.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -17,10 +15,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import exports.pack_runs
+from exports.pack_runs import PackQueue
 from exports.packs import pack_filename
+from exports.queue import make_huey
 from surveys.models import AuditEntry, Site, Wave, utcnow
-from surveys.models.packs import ACTIVE_STATUSES, PackRun
+from surveys.models.packs import ACTIVE_STATUSES, PackRun, PackRunItem
 from tests.conftest import PASSWORD
 from tests.exports.community import build_community
 
@@ -59,25 +58,18 @@ def admin(client: Any, login: Any, make_user: Any) -> Any:
 
 
 @pytest.fixture
-def fake_popen(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Record what would be started instead of starting it."""
-    started: list[dict[str, Any]] = []
+def queued(queue_url: str, db_url: str) -> Any:
+    """The names and first arguments of the tasks waiting in the test's queue."""
+    packs = PackQueue(make_huey(queue_url), db_url)
 
-    class Process:
-        pid = os.getpid()  # alive for as long as the test runs
+    def waiting() -> list[tuple[str, Any]]:
+        return [(type(t).__name__, t.args[0]) for t in packs.huey.pending()]
 
-        def __init__(self, args: list[str], **kwargs: Any) -> None:
-            started.append({"args": args, **kwargs})
-
-        def wait(self) -> int:
-            return 0
-
-    monkeypatch.setattr(exports.pack_runs.subprocess, "Popen", Process)
-    return started
+    return waiting
 
 
 def _runs(session: Session) -> list[PackRun]:
-    session.rollback()  # a fresh snapshot: the app and the process write elsewhere
+    session.rollback()  # a fresh snapshot: the app and the worker write elsewhere
     session.expire_all()
     return list(session.scalars(select(PackRun).order_by(PackRun.id)))
 
@@ -99,12 +91,8 @@ def _active_run(session: Session, wave: Wave, **values: Any) -> PackRun:
         wave_id=wave.id,
         active_wave_id=wave.id,
         status="running",
-        token="t",
         failed_sites=[],
-        host=socket.gethostname(),
-        pid=os.getpid(),
         started_at=utcnow(),
-        heartbeat_at=utcnow(),
         total=200,
         done=37,
     )
@@ -116,18 +104,27 @@ def _active_run(session: Session, wave: Wave, **values: Any) -> PackRun:
 
 
 @pytest.mark.slow
-def test_generate_returns_at_once_and_the_process_makes_the_packs(
-    client: Any, admin: Any, session: Session, wave: Wave, packs: Path
+def test_generate_returns_at_once_and_a_worker_makes_the_packs(
+    client: Any,
+    admin: Any,
+    session: Session,
+    wave: Wave,
+    packs: Path,
+    queued: Any,
+    start_worker: Any,
 ) -> None:
     reply = client.post(f"/results/{wave.id}/packs")
     assert reply.status_code == 302
     assert reply.headers["Location"].endswith(f"/results/{wave.id}/#packs")
     (run,) = _runs(session)
-    assert run.status in ACTIVE_STATUSES and run.pid and run.requested_by == admin.id
+    assert (run.status, run.requested_by) == ("queued", admin.id)
+    assert queued() == [("schedule_run", run.id)]
     page = client.get(f"/results/{wave.id}/").get_data(as_text=True)
     assert "Generating every pack of the wave in the background" in page
-    assert "Generating packs: " in page and "Refresh the page" in page
+    assert "Generating packs: waiting for a worker to start." in page
+    assert "Refresh the page" in page and "Stop generating packs" in page
 
+    start_worker()
     run = _wait(session, run.id)
     # S03 (6 responses) gets a short pack, so no site is left without one.
     assert (run.status, run.written, run.notes, run.failed_sites) == ("done", 3, 0, [])
@@ -143,47 +140,83 @@ def test_generate_returns_at_once_and_the_process_makes_the_packs(
 
 
 @pytest.mark.slow
-def test_a_failing_site_is_recorded_and_shown(
-    client: Any, admin: Any, session: Session, wave: Wave, packs: Path
+def test_a_failing_site_is_recorded_shown_and_made_again(
+    client: Any, admin: Any, session: Session, wave: Wave, packs: Path, start_worker: Any
 ) -> None:
-    (packs / f"wave-{wave.id}" / pack_filename(wave.name, "S02")).mkdir(parents=True)
+    blocked = packs / f"wave-{wave.id}" / pack_filename(wave.name, "S02")
+    blocked.mkdir(parents=True)
+    start_worker()
     assert client.post(f"/results/{wave.id}/packs").status_code == 302
     run = _wait(session, _runs(session)[-1].id)
     assert run.status == "done" and [f["site"] for f in run.failed_sites] == ["S02"]
     page = client.get(f"/results/{wave.id}/").get_data(as_text=True)
     assert ": 2 packs, 1 failed: S02." in page and "IsADirectoryError" in page
+    assert "Make the failed pack again" in page
+
+    blocked.rmdir()
+    page = client.post(f"/results/{wave.id}/packs/retry", follow_redirects=True)
+    assert "Making the 1 failed pack again." in page.get_data(as_text=True)
+    run = _wait(session, run.id)
+    assert (run.status, run.written, run.failed_sites) == ("done", 3, [])
+    assert blocked.read_bytes().startswith(b"%PDF")
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "packs_retry"))
+    assert entry is not None and entry.detail == {"run": run.id, "packs": 1}
+    page = client.post(f"/results/{wave.id}/packs/retry", follow_redirects=True)
+    assert "The last run has no failed packs to make again." in page.get_data(as_text=True)
 
 
 def test_a_second_run_is_refused_while_one_is_running(
-    client: Any, admin: Any, session: Session, wave: Wave, fake_popen: list[Any]
+    client: Any, admin: Any, session: Session, wave: Wave, queued: Any
 ) -> None:
     running = _active_run(session, wave)
     page = client.post(f"/results/{wave.id}/packs", follow_redirects=True).get_data(as_text=True)
     assert "already being generated (37 of 200 done)" in page
-    assert fake_popen == [] and [r.id for r in _runs(session)] == [running.id]
+    assert queued() == [] and [r.id for r in _runs(session)] == [running.id]
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "packs_generate")) is None
     assert "Generating packs: 37 of 200 done." in page
 
 
-@pytest.mark.parametrize("how", ["silent", "process_gone"])
-def test_a_stale_run_is_taken_over(
-    client: Any, admin: Any, session: Session, wave: Wave, fake_popen: list[Any], how: str
+def test_a_run_is_stopped_and_a_new_one_can_start(
+    client: Any, admin: Any, session: Session, wave: Wave, queued: Any
 ) -> None:
-    values: dict[str, Any] = {"heartbeat_at": utcnow() - dt.timedelta(minutes=11)}
-    if how == "process_gone":
-        values = {"pid": 2**22 + 1}  # above Linux's pid_max: no such process
-    stale = _active_run(session, wave, **values)
+    running = _active_run(session, wave)
+    session.add(PackRunItem(run_id=running.id, site="S01", status="done"))
+    session.commit()
     page = client.get(f"/results/{wave.id}/").get_data(as_text=True)
-    assert "The last run stopped responding." in page
+    assert "Stop generating packs" in page
+    page = client.post(f"/results/{wave.id}/packs/cancel", follow_redirects=True)
+    assert "Stopped generating packs: 37 of 200 were made and are kept." in page.get_data(
+        as_text=True
+    )
+    (old,) = _runs(session)
+    assert (old.status, old.active_wave_id) == ("cancelled", None)
+    page = client.get(f"/results/{wave.id}/").get_data(as_text=True)
+    assert "The last run was stopped" in page and "Stop generating packs" not in page
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "packs_cancel"))
+    assert entry is not None and entry.detail == {"run": old.id}
+    page = client.post(f"/results/{wave.id}/packs/cancel", follow_redirects=True)
+    assert "No packs are being generated for this wave." in page.get_data(as_text=True)
+
     assert client.post(f"/results/{wave.id}/packs").status_code == 302
     old, new = _runs(session)
-    assert old.id == stale.id and (old.status, old.active_wave_id) == ("failed", None)
-    assert (new.status, new.active_wave_id, new.pid) == ("queued", wave.id, os.getpid())
-    (started,) = fake_popen
-    assert started["args"][3:5] == [str(new.id), new.token]
-    assert started["start_new_session"] is True
-    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "packs_generate"))
-    assert entry is not None and entry.detail == {"run": new.id, "replaced_run": old.id}
+    assert (new.status, new.active_wave_id) == ("queued", wave.id)
+    assert queued() == [("schedule_run", new.id)]
+
+
+def test_a_queue_that_cannot_be_reached_fails_the_run_with_a_clear_message(
+    app_config: dict[str, Any], make_user: Any, session: Session, wave: Wave
+) -> None:
+    from webapp import create_app
+
+    app = create_app({**app_config, "QUEUE_URL": "redis://127.0.0.1:1/0"})  # nothing listens
+    client = app.test_client()
+    user = make_user("admin")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    page = client.post(f"/results/{wave.id}/packs", follow_redirects=True).get_data(as_text=True)
+    assert "The packs could not be started on the server." in page
+    (run,) = _runs(session)
+    assert (run.status, run.active_wave_id, run.error) == ("failed", None, "could not be queued")
+    app.extensions["placevoice.engine"].dispose()
 
 
 def test_run_state_as_json(client: Any, admin: Any, session: Session, wave: Wave) -> None:
@@ -226,12 +259,14 @@ def test_only_admins_generate_packs(
     school = session.scalar(select(Site).where(Site.code == "S01"))
     login(make_user(role, sites=(school,) if role == "school_staff" else ()))
     assert client.post(f"/results/{wave.id}/packs").status_code == 403
+    assert client.post(f"/results/{wave.id}/packs/cancel").status_code == 403
+    assert client.post(f"/results/{wave.id}/packs/retry").status_code == 403
     assert client.get(f"/results/{wave.id}/packs/run").status_code == 403
     assert _runs(session) == []
 
 
 def test_generate_needs_csrf(
-    app_config: dict[str, Any], make_user: Any, session: Session, wave: Wave, fake_popen: Any
+    app_config: dict[str, Any], make_user: Any, session: Session, wave: Wave, queued: Any
 ) -> None:
     from webapp import create_app
 
@@ -242,9 +277,11 @@ def test_generate_needs_csrf(
     token = login_page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     assert client.post(f"/results/{wave.id}/packs").status_code == 400
+    assert client.post(f"/results/{wave.id}/packs/cancel").status_code == 400
+    assert client.post(f"/results/{wave.id}/packs/retry").status_code == 400
     assert _runs(session) == []
     page = client.get(f"/results/{wave.id}/").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     assert client.post(f"/results/{wave.id}/packs", data={"csrf_token": token}).status_code == 302
-    assert len(_runs(session)) == 1 and len(fake_popen) == 1
+    assert len(_runs(session)) == 1 and len(queued()) == 1
     app.extensions["placevoice.engine"].dispose()

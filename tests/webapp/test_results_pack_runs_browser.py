@@ -1,4 +1,4 @@
-"""Generating packs in Chromium: the button starts a background run, the status region
+"""Generating packs in Chromium: the button queues a run that a worker carries out, the status region
 follows it by itself (static JavaScript, no reload), and both states pass axe-core."""
 
 from __future__ import annotations
@@ -38,7 +38,12 @@ def _violations(page: Any) -> list[tuple[str, str, list[Any]]]:
 
 
 def test_generate_all_packs_in_the_browser(
-    page: Any, live_server: str, session: Session, community: Any, make_user: Any
+    page: Any,
+    live_server: str,
+    session: Session,
+    community: Any,
+    make_user: Any,
+    start_worker: Any,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -64,8 +69,10 @@ def test_generate_all_packs_in_the_browser(
     assert page.url.endswith(f"/results/{wave_id}/#packs")
     assert "Generating packs:" in status.inner_text()
     assert page.locator("#pack-run-refresh a").is_visible()
+    assert "Stop generating packs" in status.inner_text()
     page.screenshot(path=str(SHOTS / "running.png"), full_page=True)
     running = _violations(page)
+    start_worker()
 
     expect(status).to_contain_text("Last generated", timeout=120_000)  # no reload: the script
     assert "2 packs, 0 failed." in status.inner_text()

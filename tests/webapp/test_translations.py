@@ -7,6 +7,7 @@ import io
 import shutil
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import write_po
@@ -82,6 +83,12 @@ def test_shown_messages_come_from_the_respondent_pages() -> None:
     assert not any("templates/audit/" in place for places in shown.values() for place in places)
 
 
+@pytest.mark.parametrize("language", i18n.languages())
+def test_every_string_a_respondent_sees_is_translated(language: str) -> None:
+    problems = i18n.untranslated(language)
+    assert problems == {}, f"{language}: translate these in webapp/translations/{language}"
+
+
 def test_the_translation_tools_run_from_a_copy(tmp_path: Path) -> None:
     copy = tmp_path / "translations"
     shutil.copytree(i18n.TRANSLATIONS, copy)
@@ -89,3 +96,10 @@ def test_the_translation_tools_run_from_a_copy(tmp_path: Path) -> None:
         mo_file.unlink()
     assert len(i18n.compile_catalogues(copy)) == len(i18n.languages())
     assert i18n.stale_catalogues(copy) == []
+
+
+def test_an_unknown_interface_language_in_the_address_means_english(client: object) -> None:
+    for lang in ("0", "xx_YY", "<script>", "pl_PL_x", ""):
+        response = client.get(f"/?lang={lang}")  # type: ignore[attr-defined]
+        assert response.status_code == 200, lang
+        assert '<html lang="en"' in response.get_data(as_text=True)

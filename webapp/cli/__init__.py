@@ -25,11 +25,16 @@ _MODULES = (
     "webapp.cli.setup",
     "webapp.cli.demo",
     "webapp.cli.serve",
+    "webapp.cli.worker",
     "webapp.cli.data",
     "webapp.cli.packs",
     "webapp.cli.users",
     "webapp.cli.maintenance",
     "webapp.cli.community",
+    "webapp.cli.backup",
+    "webapp.cli.corrections",
+    "webapp.cli.areas",
+    "webapp.cli.panel",
 )
 
 for _name in _MODULES:

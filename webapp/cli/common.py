@@ -23,7 +23,15 @@ from surveys.db import (
 )
 from surveys.errors import RowErrors, ServiceError
 
-__all__ = ["PlacevoiceGroup", "db_option", "fail", "open_db", "progress", "session_for"]
+__all__ = [
+    "PlacevoiceGroup",
+    "community_option",
+    "db_option",
+    "fail",
+    "open_db",
+    "progress",
+    "session_for",
+]
 
 T = TypeVar("T")
 
@@ -61,6 +69,17 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
         metavar="URL",
         default=None,
         help="Database URL (default: $PLACEVOICE_DATABASE_URL or sqlite:///placevoice.db).",
+    )(func)
+
+
+def community_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--community SLUG``: which community (needed when the database holds several)."""
+    return click.option(
+        "--community",
+        "community_slug",
+        metavar="SLUG",
+        default=None,
+        help="The community's slug (needed when the database holds more than one).",
     )(func)
 
 

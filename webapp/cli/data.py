@@ -17,10 +17,17 @@ from sqlalchemy import delete
 from analysis import AnalysisError
 from surveys.analysis_bridge import wave_summary
 from surveys.errors import RowErrors, ServiceError, ServiceMessage
-from surveys.importing import ImportRefused, import_responses
+from surveys.importing import (
+    FORMATS,
+    ImportRefused,
+    import_responses,
+    read_mapping,
+    rejects_csv,
+    report_lines,
+)
 from surveys.models.margins import ALL_AREAS, PopulationMargin
 from surveys.services import get_community, get_wave
-from webapp.cli.common import db_option, fail, open_db, session_for
+from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 
 __all__ = ["parse_margins_csv", "register", "summary_csv"]
 
@@ -39,30 +46,90 @@ def responses() -> None:
 
 @responses.command("import")
 @db_option
+@community_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--instrument", "instrument_id", required=True, help="Instrument id.")
 @click.option("--wave", "wave_name", required=True, help="Wave name.")
 @click.option(
-    "--skip-bad",
+    "--dry-run",
     is_flag=True,
-    help="Store the good rows of a file with bad rows (the bad ones are reported).",
+    help="Read and check the file and report what would be stored; store nothing.",
+)
+@click.option(
+    "--skip-invalid",
+    "--skip-bad",
+    "skip_invalid",
+    is_flag=True,
+    help="Store the valid rows of a file with invalid ones (each reported; see --rejects).",
+)
+@click.option(
+    "--rejects",
+    "rejects_file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="With --skip-invalid or --dry-run: write the rows not stored, with their problems,"
+    " to this CSV (default: FILE.rejects.csv beside the file when rows are skipped).",
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="YAML or CSV file mapping columns to questions (and codes to choices).",
+)
+@click.option(
+    "--source",
+    "source_name",
+    default=None,
+    help="Where the file comes from; respondent ids are unique per wave and source"
+    " (default: the format).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="The export's format (default: detected).",
+)
+@click.option(
+    "--dates",
+    "date_first",
+    type=click.Choice(["dmy", "mdy"]),
+    default=None,
+    help="Read dates such as 03/04/2025 day-first (dmy) or month-first (mdy)"
+    " when the file's own dates leave it open.",
 )
 def responses_import(
-    db_url: str | None, file: str, instrument_id: str, wave_name: str, skip_bad: bool
+    db_url: str | None,
+    community_slug: str | None,
+    file: str,
+    instrument_id: str,
+    wave_name: str,
+    dry_run: bool,
+    skip_invalid: bool,
+    rejects_file: str | None,
+    mapping_file: str | None,
+    source_name: str | None,
+    fmt: str | None,
+    date_first: str | None,
 ) -> None:
-    """Import responses from a CSV or XLSX file, one row per response.
+    """Import responses: a KoboToolbox, ODK Central or SurveyMonkey export, or a sheet.
 
-    Columns: one per question (choice names; several choices separated by spaces),
-    site (site id or name), and optionally response_id, class, submitted_at, language,
-    postcode, year_group, gender. Nothing is stored from a file with bad rows unless
-    --skip-bad is given; importing the same file again changes nothing.
+    CSV, XLSX, or ODK Central's CSV zip. Columns are matched to questions by name or
+    label (or by --mapping); choices by name or by label in any of the form's languages.
+    A respondent id column (response_id, Respondent ID, _uuid, KEY, serial...) makes the
+    import idempotent and lets a corrected file update only the rows that changed.
+    Nothing is stored from a file with invalid rows unless --skip-invalid is given.
     """
     path = Path(file)
+    mapping = None
+    if mapping_file:
+        mapping = read_mapping(Path(mapping_file).read_bytes(), source=Path(mapping_file).name)
     engine = open_db(db_url)
     started = time.perf_counter()
     try:
         with session_for(engine) as session:
-            wave = get_wave(session, get_community(session), wave_name)
+            wave = get_wave(session, get_community(session, community_slug), wave_name)
             try:
                 result = import_responses(
                     session,
@@ -70,22 +137,38 @@ def responses_import(
                     instrument_id=instrument_id,
                     data=path.read_bytes(),
                     source=path.name,
-                    skip_bad=skip_bad,
+                    skip_bad=skip_invalid,
+                    dry_run=dry_run,
+                    mapping=mapping,
+                    source_name=source_name,
+                    fmt=fmt,
+                    date_first=date_first,
                 )
             except ImportRefused as err:
                 fail(str(err))
                 return
+            if dry_run:
+                session.rollback()
     finally:
         engine.dispose()  # no connection left open, on errors too
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    for problem in result.problems:
-        click.echo(f"skipped: {problem}", err=True)
+    lines = report_lines(result)
+    if not dry_run:
+        lines = lines[:-1]  # the closing count is printed below, with the time taken
+    for line in lines:
+        click.echo(line, err=not line.startswith(("dry run", "format", "matched")))
+    if result.skipped and (rejects_file or skip_invalid):
+        target = Path(rejects_file) if rejects_file else path.with_name(path.name + ".rejects.csv")
+        target.write_bytes(rejects_csv(result))
+        click.echo(f"rejects: {result.skipped} row(s) written to {target}", err=True)
     seconds = time.perf_counter() - started
-    click.echo(
-        f"responses: {result.added} added, {result.unchanged} already stored,"
-        f" {result.skipped} bad row(s) skipped, of {result.rows} row(s) ({seconds:.1f} s)"
-    )
+    if dry_run and result.issues and not skip_invalid:
+        raise SystemExit(1)  # the import itself would store nothing
+    if not dry_run:
+        click.echo(
+            f"responses: {result.added} added, {result.updated} updated,"
+            f" {result.unchanged} already stored, {result.skipped} bad row(s) skipped,"
+            f" of {result.rows} row(s) ({seconds:.1f} s)"
+        )
 
 
 def _csv_value(value: object) -> str:
@@ -112,6 +195,7 @@ def summary_csv(table: pd.DataFrame, columns: tuple[str, ...]) -> str:
 
 @click.command()
 @db_option
+@community_option
 @click.option("--wave", "wave_name", required=True, help="Wave name.")
 @click.option(
     "--level",
@@ -133,12 +217,17 @@ def summary_csv(table: pd.DataFrame, columns: tuple[str, ...]) -> str:
     help="CSV file to write.",
 )
 def summary(
-    db_url: str | None, wave_name: str, level: str, instrument_id: str | None, out_file: str
+    db_url: str | None,
+    community_slug: str | None,
+    wave_name: str,
+    level: str,
+    instrument_id: str | None,
+    out_file: str,
 ) -> None:
     """Write the per site x item summary of a wave as CSV, small numbers suppressed."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        wave = get_wave(session, get_community(session), wave_name)
+        wave = get_wave(session, get_community(session, community_slug), wave_name)
         try:
             result = wave_summary(session, wave, level, instrument_id, trends=False)
         except AnalysisError as err:
@@ -233,8 +322,9 @@ def parse_margins_csv(
 
 @margins.command("import")
 @db_option
+@community_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def margins_import(db_url: str | None, file: str) -> None:
+def margins_import(db_url: str | None, community_slug: str | None, file: str) -> None:
     """Replace the population margins with a CSV's.
 
     Columns: area (an area's site id, or ALL), variable (a question such as age_band or
@@ -244,7 +334,7 @@ def margins_import(db_url: str | None, file: str) -> None:
     path = Path(file)
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         areas = {s.code for s in community.sites if s.kind == "area"}
         rows = parse_margins_csv(path.read_bytes(), source=path.name, area_codes=areas)
         session.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import time
@@ -60,7 +61,12 @@ def demo(
 
     try:
         with session_for(engine) as session:
-            result = build_demo(session, seed=seed, on_step=step)
+            result = build_demo(
+                session,
+                seed=seed,
+                on_step=step,
+                code_secret=os.environ.get("PLACEVOICE_SECRET_KEY"),
+            )
     except DemoError as err:
         fail(str(err))
         return
@@ -87,6 +93,7 @@ def demo(
         workers=2,
         threads=4,
         secret_key=secrets.token_urlsafe(48),
+        queue_workers=1,
     )
 
 
@@ -107,6 +114,14 @@ def _report(result: DemoResult, *, elapsed: float, seed: int, host: str, port: i
     )
     for wave, status in summary.waves:
         click.echo(f"  {wave} ({status}): {_wave_line(summary, wave)}")
+    if result.panel is not None:
+        p = result.panel
+        click.echo(
+            f"  panel: {p.planted:,} pupils planted in both waves ({p.one_typo} codes retyped"
+            f" with one error, {p.two_typos} with two); {p.links:,} linked, {p.true_links:,}"
+            f" of them correctly ({100 * p.true_links / max(p.planted, 1):.0f}% of the planted"
+            " pupils found)"
+        )
     base = f"http://{host}:{port}"
     click.echo(f"\nStaff sign in at {base}/login, password '{summary.password}' (demo only):")
     width = max((len(email) for email, _, _ in summary.logins), default=0)

@@ -6,15 +6,25 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import Engine
 
 from exports.dataset import ExportError
-from webapp.cli.common import db_option, fail, open_db
+from surveys.services import get_community, get_wave
+from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 
 __all__ = ["register"]
 
 
+def _wave_id(engine: Engine, community_slug: str | None, name: str) -> int:
+    """The id of the community's wave called ``name`` (so one community never gets
+    another's wave of the same name)."""
+    with session_for(engine) as session:
+        return get_wave(session, get_community(session, community_slug), name).id
+
+
 @click.command("packs")
 @db_option
+@community_option
 @click.option("--wave", "wave", required=True, metavar="NAME", help="Wave name.")
 @click.option(
     "--out",
@@ -32,12 +42,18 @@ __all__ = ["register"]
     help="Only this site (repeatable); 'community' for the whole-community report.",
 )
 def packs_command(
-    db_url: str | None, wave: str, out_dir: Path, jobs: int, sites: tuple[str, ...]
+    db_url: str | None,
+    community_slug: str | None,
+    wave: str,
+    out_dir: Path,
+    jobs: int,
+    sites: tuple[str, ...],
 ) -> None:
     """Render the wave's school feedback packs and neighbourhood reports as PDF."""
     from exports.packs import generate_packs
 
     engine = open_db(db_url)
+    wave_id = _wave_id(engine, community_slug, wave)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     bar = None
@@ -53,7 +69,7 @@ def packs_command(
     try:
         result = generate_packs(
             db_url=url,
-            wave=wave,
+            wave=wave_id,
             out_dir=out_dir,
             jobs=jobs,
             sites=sites or None,
@@ -82,6 +98,7 @@ def packs_command(
 
 @click.command("export")
 @db_option
+@community_option
 @click.option("--wave", "wave", required=True, metavar="NAME", help="Wave name.")
 @click.option(
     "--format",
@@ -104,19 +121,54 @@ def packs_command(
     metavar="ID",
     help="Only this instrument (repeatable); default every instrument of the wave.",
 )
+@click.option(
+    "--labels",
+    is_flag=True,
+    help="csv and xlsx: write answers as their labels ('Agree') instead of codes (4).",
+)
 def export_command(
-    db_url: str | None, wave: str, fmt: str, out_dir: Path, instruments: tuple[str, ...]
+    db_url: str | None,
+    community_slug: str | None,
+    wave: str,
+    fmt: str,
+    out_dir: Path,
+    instruments: tuple[str, ...],
+    labels: bool,
 ) -> None:
-    """Export a wave's responses (one row per response) with a codebook."""
+    """Export a wave's responses (one row per response) with a codebook.
+
+    Each export is written to the audit log, as a download from the web app is.
+    """
     from exports.data import export_wave
+    from exports.dataset import find_wave
     from surveys.db import make_sessionmaker
+    from surveys.services.audit import audit
 
     engine = open_db(db_url)
+    wave_id = _wave_id(engine, community_slug, wave)
     try:
         with make_sessionmaker(engine)() as session:
             written = export_wave(
-                session, wave=wave, fmt=fmt, out_dir=out_dir, instruments=instruments or None
+                session,
+                wave=wave_id,
+                fmt=fmt,
+                out_dir=out_dir,
+                instruments=instruments or None,
+                labels=labels,
             )
+            audit(
+                session,
+                None,
+                "export",
+                "wave",
+                find_wave(session, wave_id).id,
+                format=fmt,
+                instrument=",".join(instruments) or "all",
+                files=len(written),
+                labels=labels,
+                via="command line",
+            )
+            session.commit()
     except ExportError as err:
         fail(str(err))
         return

@@ -11,6 +11,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from webapp.cli.common import db_option, open_db
+from webapp.cli.worker import consumer_beside
 
 #: Threads per worker. Synchronous workers (one thread) submit fastest: with 2 cores,
 #: 4 workers x 1 thread took 956-964 submits/s where 4 x 4 took 552-807 and 2 x 4 took
@@ -57,8 +58,9 @@ def run_server(
     threads: int,
     secret_key: str | None = None,
     extra: dict[str, Any] | None = None,
+    queue_workers: int = 0,
 ) -> None:
-    """Serve the app until interrupted."""
+    """Serve the app until interrupted, with ``queue_workers`` pack workers beside it."""
     config: dict[str, Any] = {"DATABASE_URL": db_url, **(extra or {})}
     if secret_key:
         config["SECRET_KEY"] = secret_key
@@ -74,7 +76,8 @@ def run_server(
         "loglevel": "warning",
         "preload_app": False,
     }
-    _Server(options, config).run()
+    with consumer_beside(db_url=db_url, workers=queue_workers):
+        _Server(options, config).run()
 
 
 @click.command()
@@ -94,7 +97,17 @@ def run_server(
     type=int,
     help="Threads per worker (1: synchronous workers, the fastest for submits).",
 )
-def serve(db_url: str | None, host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--queue-workers",
+    default=lambda: int(os.environ.get("PLACEVOICE_PACK_JOBS", "2")),
+    show_default="$PLACEVOICE_PACK_JOBS or 2",
+    type=click.IntRange(min=0),
+    help="Pack workers started beside the server (placevoice worker); 0 when other"
+    " machines run them.",
+)
+def serve(
+    db_url: str | None, host: str, port: int, workers: int, threads: int, queue_workers: int
+) -> None:
     """Serve the app on the current database with gunicorn."""
     engine = open_db(db_url)
     url = engine.url.render_as_string(hide_password=False)
@@ -108,7 +121,16 @@ def serve(db_url: str | None, host: str, port: int, workers: int, threads: int) 
         secret = secrets.token_urlsafe(48)
     else:
         secret = None
-    click.echo(f"placevoice serving on http://{host}:{port}/ ({workers} workers)")
+    click.echo(
+        f"placevoice serving on http://{host}:{port}/ ({workers} workers,"
+        f" {queue_workers} pack workers)"
+    )
     run_server(
-        db_url=url, host=host, port=port, workers=workers, threads=threads, secret_key=secret
+        db_url=url,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        secret_key=secret,
+        queue_workers=queue_workers,
     )

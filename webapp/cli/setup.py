@@ -7,13 +7,14 @@ import io
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from instruments import validate_file
 from instruments.builtin import BUILTIN_IDS
-from surveys.errors import NotFound, RowErrors
-from surveys.models import AccessCode, InstrumentVersion, SchoolClass, Site, Wave
+from surveys.errors import RowErrors
+from surveys.models import AccessCode, Community, InstrumentVersion, SchoolClass, Site, Wave
 from surveys.services import (
+    create_community,
     create_wave,
     ensure_builtin_instruments,
     format_code,
@@ -27,12 +28,16 @@ from surveys.services import (
     register_instrument,
     set_wave_status,
 )
-from webapp.cli.common import db_option, fail, open_db, session_for
+from surveys.services.audit import audit
+from surveys.services.drafts import set_teacher_pin
+from surveys.services.setup import SLUG_PATTERN, slug_for
+from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to ``cli``."""
     cli.add_command(init)
+    cli.add_command(communities)
     cli.add_command(instruments)
     cli.add_command(sites)
     cli.add_command(classes)
@@ -43,19 +48,66 @@ def register(cli: click.Group) -> None:
 @click.command()
 @db_option
 @click.option(
-    "--community", "community_name", default="", help="The community's name (first run only)."
+    "--community",
+    "community_slug",
+    metavar="SLUG",
+    default="",
+    help="The first community's slug (first run only); a name here is made into a slug.",
 )
-def init(db_url: str | None, community_name: str) -> None:
+@click.option("--name", "community_name", default="", help="The first community's name.")
+def init(db_url: str | None, community_slug: str, community_name: str) -> None:
     """Create or upgrade the database, with the built-in instruments."""
+    if community_slug and not SLUG_PATTERN.fullmatch(community_slug) and not community_name:
+        community_name, community_slug = community_slug, slug_for(community_slug)
     engine = open_db(db_url, create=True)
     with session_for(engine) as session:
-        try:
-            community = get_community(session)
-        except NotFound:
+        has_any = session.scalar(select(Community.id).limit(1)) is not None
+        community: Community | None = None
+        if not has_any:
             name = community_name or "Children's Community"
-            community = get_or_create_community(session, slug="community", name=name)
+            community = get_or_create_community(
+                session, slug=community_slug or "community", name=name
+            )
+        elif community_slug:
+            community = get_community(session, community_slug)
+        elif session.scalar(select(func.count(Community.id))) == 1:
+            community = get_community(session)
         ensure_builtin_instruments(session)
-    click.echo(f"database ready: {engine.url.render_as_string()} ({community.name})")
+        label = f" ({community.name})" if community is not None else ""
+    click.echo(f"database ready: {engine.url.render_as_string()}{label}")
+
+
+@click.group()
+def communities() -> None:
+    """The Children's Communities this database serves."""
+
+
+@communities.command("create")
+@db_option
+@click.argument("slug")
+@click.option("--name", default="", help="The community's name (default: the slug).")
+@click.option(
+    "--k", "suppression_k", type=click.IntRange(min=5), default=None, help="Suppression threshold."
+)
+def communities_create(db_url: str | None, slug: str, name: str, suppression_k: int | None) -> None:
+    """Add a community (a slug such as 'pembury' names it on the command line)."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        community = create_community(session, slug=slug, name=name, suppression_k=suppression_k)
+        click.echo(f"community '{community.slug}' created: {community.name}")
+
+
+@communities.command("list")
+@db_option
+def communities_list(db_url: str | None) -> None:
+    """List communities: slug, name, sites, waves."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        for community in session.scalars(select(Community).order_by(Community.slug)):
+            click.echo(
+                f"{community.slug}\t{community.name}\t{len(community.sites)} sites"
+                f"\t{len(community.waves)} waves"
+            )
 
 
 @click.group()
@@ -131,8 +183,9 @@ def sites() -> None:
 
 @sites.command("import")
 @db_option
+@community_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def sites_import(db_url: str | None, file: str) -> None:
+def sites_import(db_url: str | None, community_slug: str | None, file: str) -> None:
     """Add or update sites from a CSV.
 
     Columns: site_id, name, kind (school|area) [, postcodes, population, phase, fsm_band].
@@ -140,7 +193,7 @@ def sites_import(db_url: str | None, file: str) -> None:
     rows = parse_sites_csv(Path(file).read_bytes(), source=Path(file).name)
     engine = open_db(db_url)
     with session_for(engine) as session:
-        added, updated = import_sites(session, get_community(session), rows)
+        added, updated = import_sites(session, get_community(session, community_slug), rows)
     click.echo(f"sites: {added} added, {updated} updated")
 
 
@@ -151,9 +204,10 @@ def classes() -> None:
 
 @classes.command("import")
 @db_option
+@community_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def classes_import(db_url: str | None, file: str) -> None:
-    """Add or update classes from a CSV: site_id, class, year_group [, size]."""
+def classes_import(db_url: str | None, community_slug: str | None, file: str) -> None:
+    """Add or update classes from a CSV: site_id, class, year_group [, size] [, pin]."""
     source = Path(file).name
     reader = csv.DictReader(io.StringIO(Path(file).read_bytes().decode("utf-8-sig")))
     header = {h.strip().lower() for h in reader.fieldnames or []}
@@ -162,7 +216,7 @@ def classes_import(db_url: str | None, file: str) -> None:
         fail(f"{source}: row 1: missing column(s) {', '.join(missing)}")
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         schools = {
             s.code: s
             for s in session.scalars(
@@ -170,7 +224,7 @@ def classes_import(db_url: str | None, file: str) -> None:
             )
         }
         problems: list[str] = []
-        planned: list[tuple[Site, str, int, int | None]] = []
+        planned: list[tuple[Site, str, int, int | None, str]] = []
         for number, raw in enumerate(reader, start=2):
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
             site = schools.get(row.get("site_id", ""))
@@ -202,10 +256,14 @@ def classes_import(db_url: str | None, file: str) -> None:
             if not row.get("class"):
                 problems.append(f"{source}: row {number}, column class: is empty")
                 continue
-            planned.append((site, row["class"][:80], year, size))
+            pin = row.get("pin", "")
+            if pin and not (pin.isdigit() and 4 <= len(pin) <= 8):
+                problems.append(f"{source}: row {number}, column pin: use 4 to 8 digits")
+                continue
+            planned.append((site, row["class"][:80], year, size, pin))
         if problems:
             raise RowErrors(problems)
-        for site, name, year, size in planned:
+        for site, name, year, size, pin in planned:
             cls = session.scalar(
                 select(SchoolClass).where(SchoolClass.site_id == site.id, SchoolClass.name == name)
             )
@@ -213,7 +271,12 @@ def classes_import(db_url: str | None, file: str) -> None:
                 cls = SchoolClass(site=site, name=name, year_group=year)
                 session.add(cls)
             cls.year_group, cls.size = year, size
-    click.echo(f"classes: {len(planned)} added or updated")
+            if pin:
+                set_teacher_pin(cls, pin)
+        pins = sum(1 for *_, pin in planned if pin)
+        if pins:
+            audit(session, None, "class_pins", "community", community.id, count=pins)
+    click.echo(f"classes: {len(planned)} added or updated, {pins} teacher PINs set")
 
 
 @click.group()
@@ -223,6 +286,7 @@ def waves() -> None:
 
 @waves.command("create")
 @db_option
+@community_option
 @click.argument("name")
 @click.option(
     "--instrument",
@@ -234,6 +298,7 @@ def waves() -> None:
 @click.option("--open", "open_now", is_flag=True, help="Open the wave for responses straight away.")
 def waves_create(
     db_url: str | None,
+    community_slug: str | None,
     name: str,
     instrument_ids: tuple[str, ...],
     previous: str | None,
@@ -244,7 +309,7 @@ def waves_create(
     with session_for(engine) as session:
         wave = create_wave(
             session,
-            community=get_community(session),
+            community=get_community(session, community_slug),
             name=name,
             instrument_ids=instrument_ids or BUILTIN_IDS,
             previous=previous,
@@ -260,33 +325,44 @@ def waves_create(
 
 @waves.command("open")
 @db_option
+@community_option
 @click.argument("name")
-def waves_open(db_url: str | None, name: str) -> None:
+def waves_open(db_url: str | None, community_slug: str | None, name: str) -> None:
     """Open a wave for responses."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        wave = get_wave(session, get_community(session), name)
+        wave = get_wave(session, get_community(session, community_slug), name)
         set_wave_status(wave, "open")
     click.echo(f"wave '{name}' is open")
 
 
 @waves.command("close")
 @db_option
+@community_option
 @click.argument("name")
-def waves_close(db_url: str | None, name: str) -> None:
+def waves_close(db_url: str | None, community_slug: str | None, name: str) -> None:
     """Close a wave: no more responses."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        wave = get_wave(session, get_community(session), name)
+        wave = get_wave(session, get_community(session, community_slug), name)
         set_wave_status(wave, "closed")
     click.echo(f"wave '{name}' is closed")
 
 
-def _wave_version(wave: Wave, instrument_id: str) -> InstrumentVersion:
-    for link in wave.instruments:
-        if link.instrument_version.instrument_id == instrument_id:
-            return link.instrument_version
-    fail(f"wave '{wave.name}' does not use instrument '{instrument_id}'")
+def _wave_version(wave: Wave, instrument_id: str | None, usual: str) -> InstrumentVersion:
+    """The wave's version of ``instrument_id``; without one, the wave's only instrument,
+    else ``usual`` (pupil_perception for schools, resident_baseline for areas)."""
+    links = [link.instrument_version for link in wave.instruments]
+    used = sorted({v.instrument_id for v in links})
+    if instrument_id is None:
+        instrument_id = used[0] if len(used) == 1 else usual
+    for version in sorted(links, key=lambda v: v.id, reverse=True):
+        if version.instrument_id == instrument_id:
+            return version
+    fail(
+        f"wave '{wave.name}' does not use instrument '{instrument_id}'"
+        f" (it uses {', '.join(used) or 'none'}): give one with --instrument"
+    )
     raise AssertionError  # unreachable: fail() raises
 
 
@@ -297,6 +373,7 @@ def codes() -> None:
 
 @codes.command("issue")
 @db_option
+@community_option
 @click.option("--wave", "wave_name", required=True)
 @click.option("--site", "site_codes", multiple=True, required=True, help="Site id (repeatable).")
 @click.option("--tokens", default=0, show_default=True, help="One-time letter tokens per area.")
@@ -304,10 +381,12 @@ def codes() -> None:
     "--instrument",
     "instrument_id",
     default=None,
-    help="Default: pupil_perception for schools, resident_baseline for areas.",
+    help="Default: the wave's instrument if it has one; else pupil_perception for schools,"
+    " resident_baseline for areas.",
 )
 def codes_issue(
     db_url: str | None,
+    community_slug: str | None,
     wave_name: str,
     site_codes: tuple[str, ...],
     tokens: int,
@@ -316,22 +395,29 @@ def codes_issue(
     """Issue a class code per class of each school (once), an area link (+ tokens) per area."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         wave = get_wave(session, community, wave_name)
         for code in site_codes:
             site = session.scalar(
-                select(Site).where(Site.community_id == community.id, Site.code == code)
+                select(Site).where(
+                    Site.community_id == community.id, func.lower(Site.code) == code.lower()
+                )
             )
             if site is None:
                 fail(f"there is no site '{code}'")
                 return
+            if site.retired_at is not None or wave.retired_at is not None:
+                what = f"site '{code}'" if site.retired_at is not None else f"wave '{wave.name}'"
+                fail(f"{what} is retired: bring it back first (retire --undo)")
             if site.kind == "school":
-                version = _wave_version(wave, instrument_id or "pupil_perception")
+                version = _wave_version(wave, instrument_id, "pupil_perception")
                 if not site.classes:
                     fail(
                         f"school '{code}' has no classes: add them with 'placevoice classes import'"
                     )
                 for cls in site.classes:
+                    if cls.retired_at is not None:
+                        continue
                     existing = session.scalar(
                         select(AccessCode).where(
                             AccessCode.wave_id == wave.id,
@@ -349,7 +435,7 @@ def codes_issue(
                     )
                     click.echo(f"{site.code}\t{cls.name}\tclass\t{format_code(access.code)}")
             else:
-                version = _wave_version(wave, instrument_id or "resident_baseline")
+                version = _wave_version(wave, instrument_id, "resident_baseline")
                 existing = session.scalar(
                     select(AccessCode).where(
                         AccessCode.wave_id == wave.id,

@@ -12,9 +12,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.models import ROLES, Site, User
+from surveys.models import ROLES, Community, Site, User
 from surveys.services import create_user, get_community
-from webapp.cli.common import db_option, fail, open_db, session_for
+from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 
 #: Shortest password accepted for a staff account.
 MIN_PASSWORD = 10
@@ -44,6 +44,7 @@ def _read_password(from_stdin: bool) -> str:
 
 @users.command("create")
 @db_option
+@community_option
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="The account's role.")
 @click.option(
@@ -62,6 +63,7 @@ def _read_password(from_stdin: bool) -> str:
 )
 def users_create(
     db_url: str | None,
+    community_slug: str | None,
     email: str,
     role: str,
     site_codes: tuple[str, ...],
@@ -79,14 +81,17 @@ def users_create(
     engine = open_db(db_url)
     try:
         with session_for(engine) as session:
-            get_community(session)  # a clear error before the password is asked for
+            # A clear error before the password is asked for.
+            community = get_community(session, community_slug)
             for code in dict.fromkeys(site_codes):
-                _site(session, code, role, kinds)
+                _site(session, community, code, role, kinds)
         # Ask outside any transaction: a write lock must not wait on someone typing.
         password = _read_password(password_stdin)
         with session_for(engine) as session:
-            community = get_community(session)
-            sites = [_site(session, code, role, kinds) for code in dict.fromkeys(site_codes)]
+            community = get_community(session, community_slug)
+            sites = [
+                _site(session, community, code, role, kinds) for code in dict.fromkeys(site_codes)
+            ]
             user = create_user(
                 session,
                 community=community,
@@ -102,8 +107,10 @@ def users_create(
         engine.dispose()
 
 
-def _site(session: Session, code: str, role: str, kinds: tuple[str, ...] | None) -> Site:
-    site = session.scalar(select(Site).where(Site.code == code))
+def _site(
+    session: Session, community: Community, code: str, role: str, kinds: tuple[str, ...] | None
+) -> Site:
+    site = session.scalar(select(Site).where(Site.community_id == community.id, Site.code == code))
     if site is None:
         fail(f"there is no site '{code}' (site ids are those of 'placevoice sites import')")
         raise AssertionError  # unreachable: fail() raises
@@ -114,12 +121,17 @@ def _site(session: Session, code: str, role: str, kinds: tuple[str, ...] | None)
 
 @users.command("list")
 @db_option
-def users_list(db_url: str | None) -> None:
+@community_option
+def users_list(db_url: str | None, community_slug: str | None) -> None:
     """List staff accounts: email, role, active or not, sites, name."""
     engine = open_db(db_url)
     try:
         with session_for(engine) as session:
-            codes = {s.id: s.code for s in session.scalars(select(Site))}
+            community = get_community(session, community_slug)
+            codes = {
+                s.id: s.code
+                for s in session.scalars(select(Site).where(Site.community_id == community.id))
+            }
             lines = [
                 "\t".join(
                     (
@@ -130,7 +142,11 @@ def users_list(db_url: str | None) -> None:
                         user.display_name,
                     )
                 )
-                for user in session.scalars(select(User).order_by(User.role, User.email))
+                for user in session.scalars(
+                    select(User)
+                    .where(User.community_id == community.id)
+                    .order_by(User.role, User.email)
+                )
             ]
     finally:
         engine.dispose()

@@ -16,13 +16,17 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from exports.pack_runs import PackQueue
 from exports.packdata import Context
 from exports.packs import build_contexts, pack_filename, render_pack
+from exports.queue import make_huey, queue_url
 from surveys.models import Response, Wave
+from surveys.models.panel import PanelRun
 
 __all__ = [
     "db_url",
     "pack_path",
+    "pack_queue",
     "packs_dir",
     "render_site_pack",
     "wave_contexts",
@@ -39,7 +43,8 @@ def _stamp(session: Session, wave: Wave) -> tuple[Any, ...]:
             Response.wave_id == wave.id
         )
     ).one()
-    return (row[0], str(row[1]))
+    linked = session.scalar(select(PanelRun.created_at).where(PanelRun.wave_id == wave.id))
+    return (row[0], str(row[1]), str(linked))
 
 
 def wave_contexts(session: Session, wave: Wave) -> tuple[list[Context], list[Context]]:
@@ -61,6 +66,19 @@ def db_url(session: Session) -> str:
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     return engine.url.render_as_string(hide_password=False)
+
+
+def pack_queue(session: Session) -> PackQueue:
+    """The task queue pack runs go to (``QUEUE_URL``; one per app and database)."""
+    url = db_url(session)
+    key = (queue_url(current_app.config.get("QUEUE_URL") or None, db_url=url), url)
+    queues: dict[tuple[str, str], PackQueue] = current_app.extensions.setdefault(
+        "placevoice_pack_queues", {}
+    )
+    with _LOCK:
+        if key not in queues:
+            queues[key] = PackQueue(make_huey(key[0]), url)
+        return queues[key]
 
 
 def packs_dir() -> Path:

@@ -6,6 +6,7 @@ import io
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from flask import (
     abort,
@@ -14,6 +15,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    request,
     send_file,
     url_for,
 )
@@ -22,25 +24,21 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from exports.data import FORMATS, export_wave
+from exports.data import FORMATS, LABEL_FORMATS, export_wave
 from exports.dataset import ExportError, instrument_versions
-from exports.pack_runs import (
-    RunInProgress,
-    latest_run,
-    launch_run,
-    start_run,
-    stop_run_processes,
-)
+from exports.pack_runs import RunInProgress, cancel_run, latest_run, retry_failed, start_run
 from exports.packdata import domain_title, slugify
+from exports.queue import QUEUE_ERRORS
 from exports.xlsform import source_file, xlsx_file
 from surveys.models import InstrumentVersion, Response, Site, Wave
+from surveys.models.packs import PackRun
 from surveys.services.audit import audit
 from webapp.auth.access import community_wave, roles_required
 from webapp.database import db_session
 from webapp.results import bp
 from webapp.results.data import (
-    db_url,
     pack_path,
+    pack_queue,
     render_site_pack,
     wave_contexts,
     wave_packs_dir,
@@ -111,6 +109,7 @@ def wave(wave_id: int) -> str:
         ready=ready,
         instruments=instruments,
         formats=FORMATS,
+        label_formats=LABEL_FORMATS,
         domains=[(d, domain_title(d)) for d in domains],
         form=GenerateForm(),
         run=run,
@@ -157,49 +156,102 @@ def domain(wave_id: int, domain: str) -> str:
     return render_template("results/domain.html", wave=wave, title=domain_title(domain), rows=rows)
 
 
+def _queue(session: Any, run: PackRun, back: WerkzeugResponse) -> WerkzeugResponse | None:
+    """Queue the committed ``run``; on failure mark it failed and return ``back``."""
+    try:
+        pack_queue(session).enqueue(run.id)
+    except QUEUE_ERRORS:
+        current_app.logger.exception("could not queue pack run %s", run.id)
+        session.refresh(run)
+        if run.status in ("queued", "running"):
+            run.status, run.active_wave_id, run.error = "failed", None, "could not be queued"
+        session.commit()
+        flash("The packs could not be started on the server. Try again, or ask for help.", "error")
+        return back
+    return None
+
+
 @bp.post("/<int:wave_id>/packs")
 @roles_required("admin")
 def generate(wave_id: int) -> WerkzeugResponse:
-    """Start generating every pack of the wave in the background (replacing older ones)."""
+    """Queue every pack of the wave (replacing older ones); workers make them."""
     wave = community_wave(wave_id)
     if not GenerateForm().validate_on_submit():
         abort(400)
     session = db_session()
     back = redirect(url_for("results.wave", wave_id=wave.id, _anchor="packs"))
     try:
-        run, replaced = start_run(session, wave=wave, actor=current_user.id)
+        run = start_run(session, wave=wave, actor=current_user.id, out_dir=wave_packs_dir(wave))
     except RunInProgress as busy:
         session.rollback()
         flash(
             f"Packs for {wave.name} are already being generated ({run_progress(busy.run)})."
-            " Wait for that run to finish before starting another.",
+            " Wait for that run to finish, or stop it, before starting another.",
             "error",
         )
         return back
-    detail = {"run": run.id} | ({"replaced_run": replaced.id} if replaced else {})
-    audit(session, current_user.id, "packs_generate", "wave", wave.id, **detail)
-    session.commit()  # the background process must see the run
-    if replaced is not None:
-        stop_run_processes(replaced)
-    try:
-        launch_run(
-            session,
-            run,
-            db_url=db_url(session),
-            out_dir=wave_packs_dir(wave),
-            jobs=int(current_app.config.get("PACK_JOBS", 2)),
-        )
-    except OSError:
-        session.commit()
-        current_app.logger.exception("could not start pack run %s", run.id)
-        flash("The packs could not be started on the server. Try again, or ask for help.", "error")
-        return back
-    session.commit()
+    audit(session, current_user.id, "packs_generate", "wave", wave.id, run=run.id)
+    session.commit()  # the workers must see the run
+    failed = _queue(session, run, back)
+    if failed is not None:
+        return failed
     flash(
         "Generating every pack of the wave in the background. You can leave this page;"
         " it shows how far the run has got.",
         "success",
     )
+    return back
+
+
+@bp.post("/<int:wave_id>/packs/cancel")
+@roles_required("admin")
+def cancel(wave_id: int) -> WerkzeugResponse:
+    """Stop the wave's pack run: packs already made are kept, the rest are skipped."""
+    wave = community_wave(wave_id)
+    if not GenerateForm().validate_on_submit():
+        abort(400)
+    session = db_session()
+    run = latest_run(session, wave.id)
+    if run is None or not cancel_run(session, run):
+        flash("No packs are being generated for this wave.", "error")
+    else:
+        audit(session, current_user.id, "packs_cancel", "wave", wave.id, run=run.id)
+        session.commit()
+        flash(
+            f"Stopped generating packs: {run.done} of {run.total} were made and are kept.",
+            "success",
+        )
+    return redirect(url_for("results.wave", wave_id=wave.id, _anchor="packs"))
+
+
+@bp.post("/<int:wave_id>/packs/retry")
+@roles_required("admin")
+def retry(wave_id: int) -> WerkzeugResponse:
+    """Make the failed packs of the wave's last run again."""
+    wave = community_wave(wave_id)
+    if not GenerateForm().validate_on_submit():
+        abort(400)
+    session = db_session()
+    back = redirect(url_for("results.wave", wave_id=wave.id, _anchor="packs"))
+    run = latest_run(session, wave.id)
+    try:
+        count = retry_failed(session, run) if run is not None else 0
+    except RunInProgress as busy:
+        session.rollback()
+        flash(
+            f"Packs for {wave.name} are already being generated ({run_progress(busy.run)}).",
+            "error",
+        )
+        return back
+    if not count or run is None:
+        flash("The last run has no failed packs to make again.", "error")
+        return back
+    audit(session, current_user.id, "packs_retry", "wave", wave.id, run=run.id, packs=count)
+    session.commit()
+    failed = _queue(session, run, back)
+    if failed is not None:
+        return failed
+    flash(f"Making the {count} failed pack{'' if count == 1 else 's'} again.", "success")
     return back
 
 
@@ -210,7 +262,9 @@ def pack_run(wave_id: int) -> WerkzeugResponse:
     wave = community_wave(wave_id)
     run = latest_run(db_session(), wave.id)
     state = run_state(run)
-    html = render_template("results/_pack_run.html", wave=wave, run=run, state=state)
+    html = render_template(
+        "results/_pack_run.html", wave=wave, run=run, state=state, form=GenerateForm()
+    )
     response = jsonify(
         status=run.status if run else None,
         active=state == "active",
@@ -253,6 +307,9 @@ def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugRes
     wave = community_wave(wave_id)
     if fmt not in FORMATS:
         abort(404)
+    labels = request.args.get("labels") == "1"
+    if labels and fmt not in LABEL_FORMATS:
+        abort(404)
     session = db_session()
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -262,6 +319,7 @@ def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugRes
                 fmt=fmt,
                 out_dir=tmp,
                 instruments=[instrument] if instrument else None,
+                labels=labels,
             )
         except ExportError:
             abort(404)
@@ -278,10 +336,13 @@ def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugRes
         format=fmt,
         instrument=instrument or "all",
         files=len(written),
+        labels=labels,
+        via="web",
     )
     session.commit()
     buffer.seek(0)
-    name = f"{slugify(wave.name)}-{instrument or 'all'}-{fmt}.zip"
+    kind = f"{fmt}-labels" if labels else fmt
+    name = f"{slugify(wave.name)}-{instrument or 'all'}-{kind}.zip"
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from exports.charts import FLAG_TEXT, mark_svg
-from exports.pack_runs import is_stale
 from exports.packdata import Context
 from exports.render import chart_domains
 from surveys.models.packs import PackRun
@@ -35,18 +34,18 @@ def local_time(value: dt.datetime | None) -> str:
 
 
 def run_state(run: PackRun | None) -> str:
-    """What the page says about a run: none, active, stale, done or failed."""
+    """What the page says about a run: none, active, done, failed or cancelled."""
     if run is None:
         return "none"
     if run.status in ("queued", "running"):
-        return "stale" if is_stale(run) else "active"
+        return "active"
     return run.status
 
 
 def run_progress(run: PackRun) -> str:
     """How far an active run has got, in words."""
     if run.status == "queued":
-        return "waiting to start"
+        return "waiting for a worker to start"
     if not run.total:
         return "analysing the wave's responses"
     return f"{run.done} of {run.total} done"

@@ -55,8 +55,8 @@ def _check_view(ctx: Ctx, errors: list[tuple[str, str]]) -> str:
         rows = []
         for name in page.items:
             item = ctx.instrument.item(name)
-            if not item.answerable or not relevance.get(name):
-                continue
+            if not item.answerable or item.sgic or not relevance.get(name):
+                continue  # code parts are never kept, so never shown back
             rows.append(
                 {
                     "name": name,
@@ -67,6 +67,8 @@ def _check_view(ctx: Ctx, errors: list[tuple[str, str]]) -> str:
                 }
             )
         heading = group.label(ctx.language) if group else ""
+        if not rows:
+            continue
         if sections and sections[-1]["heading"] == heading and heading:
             sections[-1]["rows"].extend(rows)
         else:
