@@ -12,10 +12,9 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map
 
-__all__ = ["MAX_ID", "BoundedInt", "register_converters"]
+from surveys.ids import MAX_ID
 
-#: The largest id a database row can have (64-bit signed).
-MAX_ID = 2**63 - 1
+__all__ = ["MAX_ID", "BoundedInt", "register_converters"]
 
 
 class BoundedInt(IntegerConverter):

@@ -298,3 +298,32 @@ def test_out_of_range_ids_are_404_on_every_int_route(
             if reply.status_code >= 500 or (bad != LARGEST_ID and reply.status_code != 404):
                 wrong.append(f"{method} {url} -> {reply.status_code}")
     assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.parametrize("huge", [10**20, -(10**20), 2**63, "99999999999999999999"])
+def test_out_of_range_ids_in_bodies_are_refused_not_500(
+    app: Any, world: World, client_as: Any, huge: Any
+) -> None:
+    """Ids inside JSON bodies and uploaded files get the same 64-bit bound as URLs."""
+    import io
+    import json
+
+    payload = {
+        "id": "00000000-0000-4000-8000-000000000001",
+        "wave_id": huge,
+        "site_id": huge,
+        "instrument_id": "peer_interview",
+        "answers": {},
+    }
+    reply = client_as("researcher").post("/field/api/interviews", json=payload)
+    assert 400 <= reply.status_code < 500, reply.status_code
+    document = {
+        "format": "placevoice-field-export",
+        "interviews": [{**payload, "researcher_id": huge}],
+    }
+    upload = client_as("admin").post(
+        "/field/upload",
+        data={"file": (io.BytesIO(json.dumps(document).encode()), "unsent.json")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 200
