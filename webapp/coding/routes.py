@@ -206,14 +206,14 @@ def remove_code(coding_id: int) -> WerkzeugResponse:
     """Remove one of your own codes."""
     user_id, _ = _ids()
     back = safe_target(request.form.get("back")) or url_for("coding.home")
-    saved, error = _save(
-        lambda: coding.remove_coding(db_session(), coder_id=user_id, coding_id=coding_id),
-        done="The code was removed.",
-        then=back,
-    )
-    if error:
-        flash(error, "error")
-    return saved or redirect(back)
+    session = db_session()
+    try:
+        coding.remove_coding(session, coder_id=user_id, coding_id=coding_id)
+    except coding.CodingError:
+        abort(404)  # not one of your codes: as if it did not exist
+    session.commit()
+    flash("The code was removed.", "success")
+    return redirect(back)
 
 
 @bp.get("/agreement")
