@@ -33,10 +33,12 @@ import pytest
 from flask import url_for
 from sqlalchemy import Engine, select, text
 
+from instruments import load_instrument
 from surveys.db import make_engine
 from surveys.field_models import Theme
 from surveys.models import AuditEntry, Base, InstrumentVersion, Site, User, Wave
 from surveys.services import create_user, create_wave, get_or_create_community
+from surveys.services.setup import register_instrument
 from surveys.take_models import RateEvent
 from tests.conftest import PASSWORD
 from tests.security.conftest import World
@@ -169,7 +171,15 @@ WRITES: dict[tuple[str, str], Write] = {
                     },
                     shown=(200,),
                 ),
-            )
+            ),
+            (
+                "admin2",
+                Request(
+                    "/admin/waves",
+                    {"name": "Autumn 2027", "instruments": "local_form"},  # community 1's own
+                    shown=(200,),
+                ),
+            ),
         ],
     ),
     ("admin.wave_status", "POST"): Write(ADMIN, body=lambda s: {"status": "closed"}),
@@ -408,11 +418,20 @@ def scene(app: Any, world: World, session: Any) -> Scene:
         session, community=other, name="Other Spring", instrument_ids=("peer_interview",)
     )
     wave2.status = "open"
+    local = "| survey |\n| | type | name | label |\n| | text | q | Q |\n| settings |\n"
+    local += "| | form_id | version |\n| | local_form | 1 |\n"
+    register_instrument(
+        session,
+        load_instrument(local.encode(), file_type=".md", name="local"),
+        community_id=world.wave.community_id,
+    )
     theme2 = Theme(community_id=other.id, name="Other theme")
     session.add(theme2)
     session.commit()
     versions = select(InstrumentVersion.instrument_id, InstrumentVersion.id)
-    version_ids = dict(session.execute(versions.order_by(InstrumentVersion.id)).tuples().all())
+    version_ids: dict[str, int] = dict(
+        session.execute(versions.order_by(InstrumentVersion.id)).all()
+    )
     clients = {"anonymous": app.test_client()}
     for actor in (*STAFF_ACTORS, *OTHER_COMMUNITY):
         clients[actor] = _sign_in(app, users[actor].email)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from pathlib import Path
@@ -27,6 +28,7 @@ from surveys.services import (
     register_instrument,
     set_wave_status,
 )
+from surveys.services.setup import visible_to
 from webapp.cli.common import db_option, fail, open_db, session_for
 
 
@@ -69,10 +71,11 @@ def instruments_list(db_url: str | None) -> None:
     """List stored instrument versions."""
     engine = open_db(db_url)
     with session_for(engine) as session:
+        query = select(InstrumentVersion)
+        with contextlib.suppress(NotFound):  # before init: only what is stored, if anything
+            query = query.where(visible_to(get_community(session).id))
         rows = session.scalars(
-            select(InstrumentVersion).order_by(
-                InstrumentVersion.instrument_id, InstrumentVersion.id
-            )
+            query.order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)
         ).all()
         for row in rows:
             instrument = instrument_of(row)
@@ -120,7 +123,8 @@ def instruments_import(db_url: str | None, file: str) -> None:
         return
     engine = open_db(db_url)
     with session_for(engine) as session:
-        row = register_instrument(session, result.instrument)
+        community = get_community(session)
+        row = register_instrument(session, result.instrument, community_id=community.id)
         click.echo(f"imported {row.instrument_id} version {row.version}")
 
 
