@@ -498,18 +498,6 @@ def test_teacher_pin_is_stored_as_an_argon2_hash(school: dict[str, Any]) -> None
     assert not check_teacher_pin(cls, "4822")
 
 
-def test_compiled_catalogues_are_up_to_date() -> None:
-    from webapp.take.i18n import TRANSLATIONS, compiled_bytes
-
-    po_files = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
-    assert {p.parents[1].name for p in po_files} >= {"pl", "tr", "ur"}
-    for po_file in po_files:
-        mo_file = po_file.with_suffix(".mo")
-        assert mo_file.read_bytes() == compiled_bytes(po_file), (
-            f"{mo_file} is out of date: run python -m webapp.take.i18n"
-        )
-
-
 def test_interface_text_follows_the_survey_language(
     client: Any, make_site: Any, make_wave: Any, make_code: Any
 ) -> None:
