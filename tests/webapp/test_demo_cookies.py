@@ -8,6 +8,7 @@ over http://127.0.0.1.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,11 +18,13 @@ from webapp.cli import serve as serve_cli
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """The apps gunicorn would have served (one per command run), instead of serving."""
     apps: list[Any] = []
     monkeypatch.setattr(serve_cli._Server, "run", lambda self: apps.append(self.load()))
-    return apps
+    yield apps
+    for app in apps:
+        app.extensions["placevoice.engine"].dispose()
 
 
 def _session_cookie(app: Any, email: str) -> str:
