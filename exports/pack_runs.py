@@ -3,7 +3,7 @@
 The web app must not render 200 packs inside one request (that outlives any worker
 timeout), nor fork its threaded server. Instead:
 
-1. :func:`start_run` records a :class:`~surveys.pack_models.PackRun` (``queued``) for the
+1. :func:`start_run` records a :class:`~surveys.models.packs.PackRun` (``queued``) for the
    wave, refusing a second one while a run of that wave is queued or running, unless that
    run is stale (:func:`is_stale`: no sign of life for :data:`STALE_AFTER`, or its process
    is gone), in which case the old run is marked ``failed`` and the new one takes over.
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.db import ENV_VAR, make_engine, make_sessionmaker
 from surveys.models import Wave, utcnow
-from surveys.pack_models import ACTIVE_STATUSES, PackRun
+from surveys.models.packs import ACTIVE_STATUSES, PackRun
 
 __all__ = [
     "LOG_NAME",

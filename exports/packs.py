@@ -35,12 +35,14 @@ from exports.dataset import (
     find_wave,
     load_instrument_data,
 )
+from exports.maps import attach_maps
 from exports.packdata import Context, area_contexts, school_contexts, slugify
 from exports.render import pack_html, renderer, write_atomically
 from exports.themes import NO_THEMES_NOTE, cleared_quotes, coded_themes
 from surveys.analysis_bridge import margins_frame
 from surveys.db import make_engine, make_sessionmaker
 from surveys.models import InstrumentVersion, Response, Site, Wave
+from surveys.services.boundaries import load_boundaries
 
 __all__ = [
     "PackFailure",
@@ -194,6 +196,7 @@ def build_contexts(
         )
         for ctx in found:
             ctx["quotes_note"] = quotes_note
+        attach_maps(found, load_boundaries(session, community.id))
         contexts += found
         notes += skipped
     if sites:

@@ -2,7 +2,7 @@
 
 Theme counts go through :func:`analysis.themes.theme_counts` (suppression included), so a
 theme shows only where at least k respondents mentioned it. Quotes come only from
-:class:`surveys.field_models.QuoteApproval` (text cleared after PII screening, already
+:class:`surveys.models.field.QuoteApproval` (text cleared after PII screening, already
 redacted), and only for areas with at least k coded respondents.
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.themes import theme_counts
-from surveys.field_models import CodedUnit, Coding, QuoteApproval, Theme
 from surveys.models import Response, Site, Wave
+from surveys.models.field import CodedUnit, Coding, QuoteApproval, Theme
 
 __all__ = ["MAX_QUOTES", "MAX_QUOTE_CHARS", "NO_THEMES_NOTE", "cleared_quotes", "coded_themes"]
 

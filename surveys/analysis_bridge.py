@@ -25,9 +25,9 @@ from analysis import (
 from analysis.spec import AREA_COLUMNS, SUMMARY_COLUMNS
 from instruments import Instrument
 from instruments.model import Item
-from surveys.data_models import ALL_AREAS, PopulationMargin
 from surveys.frames import combined_instrument, load_responses
 from surveys.models import Community, Wave
+from surveys.models.margins import ALL_AREAS, PopulationMargin
 
 __all__ = [
     "DEFAULT_INSTRUMENT",

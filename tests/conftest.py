@@ -395,3 +395,30 @@ def page(browser: Any) -> Iterator[Any]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> str:
+    """A SQLite database holding the full demo community (default seed), built once."""
+    from surveys.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(_sqlite_template, path)
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session, session.begin():
+        result = build_demo(session)
+    engine.dispose()
+    assert result.built
+    return url
+
+
+@pytest.fixture
+def demo(demo_url: str) -> Iterator[Session]:
+    """A session on the built demo; whatever a test changes is rolled back."""
+    engine = make_engine(demo_url)
+    session = make_sessionmaker(engine)()
+    yield session
+    session.rollback()
+    session.close()
+    engine.dispose()

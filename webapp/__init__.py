@@ -60,6 +60,7 @@ _OPTIONAL_BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
     ("webapp.admin", "/admin"),
     ("webapp.school", "/school"),
     ("webapp.results", "/results"),
+    ("webapp.explorer", "/explore"),
     ("webapp.field", "/field"),
     ("webapp.coding", "/coding"),
     ("webapp.api", "/api"),

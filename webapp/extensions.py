@@ -39,12 +39,16 @@ STAFF_LINKS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("admin.waves", "Waves", "admin.wave"),
         ("admin.sites", "Schools and areas", "admin.site"),
         ("results.index", "Results", "results."),
+        ("explorer.home", "Explore", "explorer."),
         ("field.review_list", "Interviews", "field.review"),
         ("field.assignments", "Researchers", "field.assign"),
         ("coding.home", "Coding", "coding."),
         ("audit.index", "Audit", "audit."),
     ),
-    "school_staff": (("school.home", "My school", "school."),),
+    "school_staff": (
+        ("school.home", "My school", "school."),
+        ("explorer.home", "Explore", "explorer."),
+    ),
     "researcher": (("field.home", "Field mode", "field."),),
     "coder": (("coding.home", "Coding", "coding."),),
 }

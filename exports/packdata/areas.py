@@ -105,6 +105,7 @@ def area_contexts(
             supp = bool(r.get("suppressed"))
             comparison.setdefault(str(r["item"]), []).append(
                 {
+                    "site": str(site),
                     "area": area_names.get(str(site), str(site)),
                     "pct": percent_cell(r.get("weighted_pct"), supp),
                     "flag": "" if supp else as_text(r.get("flag")),

@@ -1,7 +1,7 @@
 """A database-backed rate limiter that every app worker shares.
 
 Failed attempts (wrong access codes, resume words, teacher PINs) are recorded as
-:class:`~surveys.take_models.RateEvent` rows under a keyed hash of the client's address,
+:class:`~surveys.models.rate_limits.RateEvent` rows under a keyed hash of the client's address,
 so the limit holds across gunicorn workers and machines that share the database. The
 address is hashed with a secret the caller passes (the app's key), never stored in clear,
 and never stored with a response.
@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import utcnow
-from surveys.take_models import RateEvent
+from surveys.models.rate_limits import RateEvent
 
 __all__ = ["DEFAULT_LIMITS", "Limit", "RateLimited", "check", "client_key", "record"]
 

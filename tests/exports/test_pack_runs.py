@@ -30,7 +30,7 @@ from exports.pack_runs import (
 )
 from exports.packs import pack_filename
 from surveys.models import Wave, utcnow
-from surveys.pack_models import PackRun
+from surveys.models.packs import PackRun
 from tests.exports.community import build_community
 
 SMALL = (

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from exports.packs import build_contexts
 from exports.render import pack_html
-from surveys.field_models import CodedUnit, Coding, QuoteApproval, Theme
 from surveys.models import Response, Site
+from surveys.models.field import CodedUnit, Coding, QuoteApproval, Theme
 from tests.exports.community import Built
 
 pytestmark = pytest.mark.slow

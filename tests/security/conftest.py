@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from surveys.field_models import Coding, ResearcherAssignment, Theme
 from surveys.models import AccessCode, Response, SchoolClass, Site, User, Wave
+from surveys.models.field import Coding, ResearcherAssignment, Theme
 from surveys.services import latest_instrument_version
 from surveys.services.drafts import start_draft
 from tests.conftest import PASSWORD

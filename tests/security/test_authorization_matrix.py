@@ -183,6 +183,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("results.pack", "GET"): Rule(("admin",), ok=(200, 404)),
     ("results.xlsform", "GET"): ADMIN,
     ("results.xlsform_xlsx", "GET"): ADMIN,
+    # the results explorer: admins every site; school staff their own school only (404 for
+    # any other). Files are 404 while the wave has too few responses, as in this world;
+    # test_explorer.py checks the 200s with enough responses.
+    ("explorer.home", "GET"): Rule(("admin", "school_staff")),
+    ("explorer.site", "GET"): Rule(("admin", "school_staff"), hidden=("staff_other",)),
+    ("explorer.chart", "GET"): Rule(("admin", "school_staff"), ok=(404,), hidden=("staff_other",)),
+    ("explorer.table", "GET"): Rule(("admin", "school_staff"), ok=(404,), hidden=("staff_other",)),
+    ("explorer.map_svg", "GET"): Rule(
+        ("admin", "school_staff"), ok=(404,), hidden=("staff_other",)
+    ),
+    ("admin.boundaries", "GET"): ADMIN,
+    ("admin.boundaries", "POST"): ADMIN_FORM,
     # the teacher's live count for a class: admins, and staff of that class's school only
     ("take.teacher_staff", "GET"): Rule(("admin", "school_staff"), hidden=("staff_other",)),
 }
@@ -273,6 +285,7 @@ def test_objects_of_another_community_are_404_for_its_admin(
         "admin.codes",
         "admin.sheet",
         "take.teacher_staff",
+        "explorer.site",
     ):
         if endpoint not in app.view_functions:
             continue

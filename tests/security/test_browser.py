@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from surveys.services.privacy import audit
+from surveys.services.audit import audit
 from tests.conftest import PASSWORD
 from tests.security.conftest import World
 

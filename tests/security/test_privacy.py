@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from surveys.field_models import CodedUnit, Coding, Theme
 from surveys.models import AuditEntry, Response, utcnow
-from surveys.privacy import AuditLogReadOnly, purge_audit_log, receipt_hash
+from surveys.models.audit import AuditLogReadOnly, purge_audit_log
+from surveys.models.field import CodedUnit, Coding, Theme
+from surveys.receipts import receipt_hash
 from surveys.services import latest_instrument_version, store_response
-from surveys.services.privacy import audit, erase_by_receipt, run_retention
+from surveys.services.audit import audit
+from surveys.services.erasure import erase_by_receipt, run_retention
 from tests.security.conftest import World
 
 PUPIL_ANSWERS = {"year_group": "y6"}

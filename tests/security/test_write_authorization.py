@@ -32,11 +32,11 @@ from sqlalchemy import Engine, select, text
 
 from instruments import load_instrument
 from surveys.db import make_engine
-from surveys.field_models import Theme
 from surveys.models import AuditEntry, Base, InstrumentVersion, Site
+from surveys.models.field import Theme
+from surveys.models.rate_limits import RateEvent
 from surveys.services import create_user, create_wave, get_or_create_community
 from surveys.services.setup import register_instrument
-from surveys.take_models import RateEvent
 from tests.conftest import PASSWORD
 from tests.security.conftest import World
 from tests.security.write_cases import (

@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import url_for
 
-from surveys.field_models import Theme
 from surveys.models import Site, User, Wave
+from surveys.models.field import Theme
 from tests.security.conftest import World
 
 STAFF_ACTORS = ("admin", "staff_own", "staff_other", "researcher", "coder")
@@ -102,6 +102,16 @@ def _interview(s: Scene, researcher: str = "researcher") -> dict[str, Any]:
         "instrument_id": "peer_interview",
         "answers": {"consent": "no"},
     }
+
+
+def _boundary(s: Scene) -> dict[str, Any]:
+    ring = [[-0.07, 51.54], [-0.06, 51.54], [-0.06, 51.55], [-0.07, 51.55], [-0.07, 51.54]]
+    feature = {
+        "type": "Feature",
+        "properties": {"site_id": s.world.area.code, "name": s.world.area.name},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    return {"type": "FeatureCollection", "features": [feature]}
 
 
 def _upload(s: Scene) -> dict[str, Any]:
@@ -192,6 +202,12 @@ WRITES: dict[tuple[str, str], Write] = {
         ],
     ),
     ("admin.revoke", "POST"): Write(ADMIN),
+    ("admin.boundaries", "POST"): Write(
+        ADMIN,
+        body=lambda s: {"geo-file": _file(_boundary(s), "areas.geojson")},
+        # another community's admin naming community 1's area: "no such area", nothing stored
+        shown=(200,),
+    ),
     # --- peer research
     ("field.assignments", "POST"): Write(
         ADMIN,

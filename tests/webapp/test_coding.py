@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from surveys.field_models import Coding, QuoteApproval
 from surveys.models import InstrumentVersion, Response, WaveInstrument
+from surveys.models.field import Coding, QuoteApproval
 from surveys.services import coding, store_response
 from surveys.services import field as field_service
 

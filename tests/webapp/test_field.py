@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from instruments import load_builtin
-from surveys.field_models import ConsentRecord, FieldInterview
 from surveys.models import Response
+from surveys.models.field import ConsentRecord, FieldInterview
 from surveys.services import field as field_service
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")

@@ -14,8 +14,8 @@ from defusedxml.ElementTree import fromstring as safe_fromstring
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveys.field_models import ConsentRecord
 from surveys.models import Response, User
+from surveys.models.field import ConsentRecord
 from surveys.services import field as field_service
 from webapp.openrosa.instance import BadInstance, parse_instance
 

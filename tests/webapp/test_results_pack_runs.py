@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 import exports.pack_runs
 from exports.packs import pack_filename
 from surveys.models import AuditEntry, Site, Wave, utcnow
-from surveys.pack_models import ACTIVE_STATUSES, PackRun
+from surveys.models.packs import ACTIVE_STATUSES, PackRun
 from tests.conftest import PASSWORD
 from tests.exports.community import build_community
 

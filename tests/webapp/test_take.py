@@ -210,7 +210,7 @@ def test_wrong_codes_are_rate_limited_per_client(client: Any, school: dict[str, 
 
 def test_rate_events_store_no_address(client: Any, session: Session) -> None:
     client.post("/start", data={"code": "WRONG123"}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
-    from surveys.take_models import RateEvent
+    from surveys.models.rate_limits import RateEvent
 
     events = list(session.scalars(select(RateEvent)))
     assert len(events) == 1

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from surveys.models import User
 from surveys.services import verify_password
-from surveys.services.privacy import audit
+from surveys.services.audit import audit
 from surveys.services.setup import password_hasher
 from webapp.auth import bp
 from webapp.auth.access import is_json_request

@@ -16,9 +16,9 @@ from sqlalchemy import delete
 
 from analysis import AnalysisError
 from surveys.analysis_bridge import wave_summary
-from surveys.data_models import ALL_AREAS, PopulationMargin
 from surveys.errors import RowErrors, ServiceError, ServiceMessage
 from surveys.importing import ImportRefused, import_responses
+from surveys.models.margins import ALL_AREAS, PopulationMargin
 from surveys.services import get_community, get_wave
 from webapp.cli.common import db_option, fail, open_db, session_for
 

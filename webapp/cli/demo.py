@@ -11,9 +11,9 @@ from typing import Any
 import click
 from sqlalchemy.engine import make_url
 
+from surveys.demo import CURRENT_WAVE, DEFAULT_SEED, DemoError, DemoResult, build_demo
+from surveys.demo.summary import DemoSummary
 from webapp.cli.common import db_option, fail, open_db, session_for
-from webapp.demo import CURRENT_WAVE, DEFAULT_SEED, DemoError, DemoResult, build_demo
-from webapp.demo.summary import DemoSummary
 
 #: Folder next to the database file that the demo's packs are written to.
 PACKS_DIR = "demo-packs"

@@ -13,7 +13,7 @@ import click
 from sqlalchemy import select
 
 from surveys.models import AuditEntry, User
-from surveys.services.privacy import erase_by_receipt, run_retention, scrub_sqlite
+from surveys.services.erasure import erase_by_receipt, run_retention, scrub_sqlite
 from webapp.cli.common import db_option, fail, open_db, session_for
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from surveys.field_models import CodedUnit, QuoteApproval
 from surveys.models import Response, User, Wave
+from surveys.models.field import CodedUnit, QuoteApproval
 from surveys.pii import Span, redact
 from surveys.services import coding
 from webapp.coding import bp

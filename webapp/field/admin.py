@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
 from surveys.errors import ServiceError
-from surveys.field_models import FieldInterview
 from surveys.models import Community, Site, User, Wave, WaveInstrument
+from surveys.models.field import FieldInterview
 from surveys.services import create_user, instrument_of
 from surveys.services import field as field_service
 from webapp.database import db_session

@@ -34,7 +34,7 @@ from exports.pack_runs import (
 from exports.packdata import domain_title, slugify
 from exports.xlsform import source_file, xlsx_file
 from surveys.models import InstrumentVersion, Response, Site, Wave
-from surveys.services.privacy import audit
+from surveys.services.audit import audit
 from surveys.services.setup import visible_to
 from webapp.auth.access import community_wave, roles_required
 from webapp.database import db_session

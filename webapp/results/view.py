@@ -9,7 +9,7 @@ from exports.charts import FLAG_TEXT, mark_svg
 from exports.pack_runs import is_stale
 from exports.packdata import Context
 from exports.render import chart_domains
-from surveys.pack_models import PackRun
+from surveys.models.packs import PackRun
 
 __all__ = ["FLAG_TEXT", "MARKS", "local_time", "page_context", "run_progress", "run_state"]
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from surveys.models import Response, Site, Wave
-from surveys.services.privacy import audit
+from surveys.services.audit import audit
 from webapp.auth.access import require_site, roles_required, site_visible
 from webapp.database import db_session
 from webapp.results.data import render_site_pack, wave_contexts

@@ -12,13 +12,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from analysis.themes import cohen_kappa
-from surveys.field_models import CodedUnit, Coding, Reconciliation
 from surveys.models import Community, Response, Site, Wave
+from surveys.models.field import CodedUnit, Coding, Reconciliation
+from surveys.services.audit import audit
 from surveys.services.coding.codebook import check_themes, themes
 from surveys.services.coding.codes import codes_by_coder
 from surveys.services.coding.units import CodingError, coders_by_unit, get_unit, open_units
 from surveys.services.field import counts_in_analysis
-from surveys.services.privacy import audit
 
 __all__ = ["Agreement", "agreement", "disagreements", "final_themes", "reconcile", "theme_codings"]
 

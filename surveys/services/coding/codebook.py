@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.field_models import Theme
+from surveys.models.field import Theme
 from surveys.services.coding.units import CodingError
 
 __all__ = ["add_theme", "check_themes", "themes", "update_theme"]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from surveys.field_models import CodedUnit, Coding
+from surveys.models.field import CodedUnit, Coding
 from surveys.services.coding.codebook import check_themes
 from surveys.services.coding.units import CodingError, get_unit
 

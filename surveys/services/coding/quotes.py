@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.field_models import QuoteApproval
 from surveys.models import Site
+from surveys.models.field import QuoteApproval
 from surveys.pii import Span, screen
+from surveys.services.audit import audit
 from surveys.services.coding.codebook import check_themes
 from surveys.services.coding.units import CodingError, get_unit
-from surveys.services.privacy import audit
 
 __all__ = ["approve_quote", "school_names", "screen_quote"]
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument
-from surveys.field_models import CodedUnit
 from surveys.models import Response, Wave
+from surveys.models.field import CodedUnit
 from surveys.services.field import research_settings
 from surveys.services.setup import instrument_of
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.field_models import ResearcherAssignment
 from surveys.models import InstrumentVersion, Site, User, Wave, WaveInstrument
+from surveys.models.field import ResearcherAssignment
+from surveys.services.audit import audit
 from surveys.services.field.common import FieldMessage, NotAssigned
-from surveys.services.privacy import audit
 from surveys.services.setup import instrument_of
 
 __all__ = [

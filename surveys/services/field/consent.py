@@ -11,7 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument
-from surveys.field_models import (
+from surveys.models import Response, utcnow
+from surveys.models.field import (
     CodedUnit,
     Coding,
     ConsentRecord,
@@ -19,8 +20,7 @@ from surveys.field_models import (
     QuoteApproval,
     Reconciliation,
 )
-from surveys.models import Response, utcnow
-from surveys.services.privacy import audit
+from surveys.services.audit import audit
 
 __all__ = ["consent_given", "hash_receipt", "new_receipt_code", "withdraw", "yes_or_none"]
 

@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Conflict, ServiceMessage
-from surveys.field_models import ConsentRecord, FieldInterview
 from surveys.ids import parse_id
 from surveys.models import InstrumentVersion, Response, Site, Wave, utcnow
+from surveys.models.field import ConsentRecord, FieldInterview
 from surveys.services.field.assignments import check_assigned, wave_version
 from surveys.services.field.common import (
     FIELD_CHANNELS,

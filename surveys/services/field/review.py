@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.field_models import FieldInterview
 from surveys.models import Response, Wave, utcnow
+from surveys.models.field import FieldInterview
+from surveys.services.audit import audit
 from surveys.services.field.common import FIELD_CHANNELS, REVIEW_ACTIONS, FieldError, FieldMessage
 from surveys.services.field.interviews import get_interview
-from surveys.services.privacy import audit
 
 __all__ = ["review_interview", "review_queue"]
 

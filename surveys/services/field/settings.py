@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session, object_session
 
-from surveys.field_models import ResearchSettings
 from surveys.models import Community, Response
+from surveys.models.field import ResearchSettings
 from surveys.services.field.common import FIELD_CHANNELS
 
 __all__ = ["analysis_statuses", "counts_in_analysis", "research_settings"]

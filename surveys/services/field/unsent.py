@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from surveys.errors import Conflict
 from surveys.ids import parse_id
 from surveys.models import User
+from surveys.services.audit import audit
 from surveys.services.field.common import EXPORT_FORMAT, FieldError, FieldMessage
 from surveys.services.field.interviews import receive_interview
-from surveys.services.privacy import audit
 
 __all__ = ["ImportReport", "import_unsent"]
 

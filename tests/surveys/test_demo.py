@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
-import sys
-import types
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument, load_instrument
-from surveys.data_models import PopulationMargin
 from surveys.db import make_engine, make_sessionmaker
-from surveys.field_models import ConsentRecord, FieldInterview, ResearcherAssignment
-from surveys.models import (
-    AccessCode,
-    Community,
-    InstrumentVersion,
-    Response,
-    SchoolClass,
-    Site,
-    User,
-    Wave,
-)
-from surveys.services import instrument_of, verify_password
-from surveys.services.drafts import check_teacher_pin
-from surveys.validation import validate_answers
-from webapp.demo import (
+from surveys.demo import (
     AREAS,
     CURRENT_WAVE,
     DEMO_PASSWORD,
@@ -44,8 +23,23 @@ from webapp.demo import (
     build_demo,
     demo_margins,
 )
-from webapp.demo.answers import Simulator
-from webapp.demo.texts import PII_SNIPPETS
+from surveys.demo.answers import Simulator
+from surveys.demo.texts import PII_SNIPPETS
+from surveys.models import (
+    AccessCode,
+    Community,
+    InstrumentVersion,
+    Response,
+    SchoolClass,
+    Site,
+    User,
+    Wave,
+)
+from surveys.models.field import ConsentRecord, FieldInterview, ResearcherAssignment
+from surveys.models.margins import PopulationMargin
+from surveys.services import instrument_of, verify_password
+from surveys.services.drafts import check_teacher_pin
+from surveys.validation import validate_answers
 
 FORM = b"""
 | survey |
@@ -186,37 +180,6 @@ def test_margins_cover_every_area_and_add_up() -> None:
 
 
 # --- the built demo (one full build per module) -------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> str:
-    """A SQLite database holding the full demo (default seed), built once."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copyfile(_sqlite_template, path)
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session, session.begin():
-        result = build_demo(session)
-    engine.dispose()
-    assert result.built
-    return url
-
-
-@pytest.fixture
-def demo(demo_url: str) -> Iterator[Session]:
-    engine: Engine = make_engine(demo_url)
-    session = make_sessionmaker(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
-
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    """A time as naive UTC (SQLite gives naive values back, PostgreSQL aware ones)."""
-    if moment is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _responses(session: Session, instrument: str, wave: str) -> list[Response]:
@@ -399,8 +362,8 @@ def test_peer_interviews_have_varied_open_text_with_some_pii(demo: Session) -> N
 
 
 def test_every_demo_pupil_answer_has_its_codes() -> None:
-    from webapp.demo.coding import PUPIL_CODES, THEMES
-    from webapp.demo.texts import _PUPIL, _PUPIL_PII
+    from surveys.demo.coding import PUPIL_CODES, THEMES
+    from surveys.demo.texts import _PUPIL, _PUPIL_PII
 
     assert set(PUPIL_CODES) == set(_PUPIL) | set(_PUPIL_PII)
     assert {theme for codes in PUPIL_CODES.values() for theme in codes} == set(THEMES)
@@ -408,8 +371,8 @@ def test_every_demo_pupil_answer_has_its_codes() -> None:
 
 def test_pupil_answers_are_coded_and_the_packs_show_them(demo: Session) -> None:
     from exports.packs import build_contexts
-    from surveys.field_models import CodedUnit, Coding
-    from webapp.demo.coding import PUPIL_ITEM
+    from surveys.demo.coding import PUPIL_ITEM
+    from surveys.models.field import CodedUnit, Coding
 
     answered = [
         r
@@ -437,87 +400,3 @@ def test_a_second_build_adds_nothing(demo_url: str) -> None:
     engine.dispose()
     assert not result.built and result.seed == 2027
     assert before == after and communities == 1
-
-
-@pytest.mark.slow
-def test_cli_demo_no_serve_on_a_built_database_reports_and_prints_logins(
-    demo_url: str, run_cli: Any
-) -> None:
-    result = run_cli("demo", "--no-serve", "--db", demo_url)
-    assert result.exit_code == 0, result.output
-    assert "demo already built (seed 2027)" in result.output
-    assert "admin@demo.placevoice.org" in result.output
-    assert DEMO_PASSWORD in result.output and f"PIN {DEMO_PIN}" in result.output
-    assert "Packs: not generated" in result.output
-
-
-@pytest.mark.slow
-def test_cli_demo_builds_the_same_answers_for_the_same_seed(
-    demo: Session, db_url: str, run_cli: Any
-) -> None:
-    """A full build through the CLI (on PostgreSQL too, when the suite runs there)."""
-    result = run_cli("demo", "--no-serve")
-    assert result.exit_code == 0, result.output
-    assert "demo built in" in result.output
-    assert "4," in result.output  # "4,4xx pupil responses"
-    assert "head.brooklane@demo.placevoice.org" in result.output
-    engine = make_engine(db_url)
-    with make_sessionmaker(engine)() as other:
-        sample = demo.scalars(select(Response).order_by(Response.id).limit(300)).all()
-        for mine in sample:
-            theirs = other.get(Response, mine.id)
-            assert theirs is not None
-            assert theirs.answers == mine.answers
-            assert _utc(theirs.submitted_at) == _utc(mine.submitted_at)
-        total = other.scalar(select(func.count()).select_from(Response))
-    engine.dispose()
-    assert total == demo.scalar(select(func.count()).select_from(Response))
-
-
-def test_cli_demo_refuses_a_database_with_another_community(
-    community: Community, run_cli: Any
-) -> None:
-    result = run_cli("demo", "--no-serve")
-    assert result.exit_code == 1
-    assert "already holds the community" in result.output
-
-
-@pytest.mark.slow
-def test_cli_demo_generates_packs_next_to_the_database(
-    demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Any
-) -> None:
-    """--packs calls the pack generator for the open wave, into demo-packs/ beside the DB."""
-    calls: list[dict[str, Any]] = []
-
-    def generate_packs(**kwargs: Any) -> Any:
-        calls.append(kwargs)
-        Path(kwargs["out_dir"]).mkdir(parents=True, exist_ok=True)
-        (Path(kwargs["out_dir"]) / "a.pdf").write_bytes(b"%PDF")
-        return types.SimpleNamespace(written=[Path("a.pdf"), Path("b.pdf")], failed=[])
-
-    monkeypatch.setitem(
-        sys.modules, "exports.packs", types.SimpleNamespace(generate_packs=generate_packs)
-    )
-    db = tmp_path / "copy.db"
-    shutil.copyfile(demo_url.removeprefix("sqlite:///"), db)
-    url = f"sqlite:///{db}"
-    result = run_cli("demo", "--no-serve", "--packs", "--db", url)
-    assert result.exit_code == 0, result.output
-    assert "Packs: 2 written" in result.output
-    assert calls == [
-        {"db_url": url, "wave": CURRENT_WAVE.name, "out_dir": tmp_path / "demo-packs", "jobs": 2}
-    ]
-    again = run_cli("demo", "--no-serve", "--packs", "--db", url)
-    assert "Packs: already in" in again.output and len(calls) == 1
-
-
-def test_cli_demo_says_when_packs_are_not_available(
-    community: Community, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from webapp.cli import demo as demo_cli
-
-    monkeypatch.setitem(sys.modules, "exports.packs", types.SimpleNamespace())
-    lines: list[str] = []
-    monkeypatch.setattr(demo_cli.click, "echo", lambda text="", **_: lines.append(str(text)))
-    demo_cli._packs(f"sqlite:///{tmp_path / 'x.db'}", built=True)
-    assert any("not available" in line for line in lines)

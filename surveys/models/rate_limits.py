@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from surveys.models import Base, utcnow
+from surveys.models.base import Base, utcnow
 
 __all__ = ["RateEvent"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from surveys.models import Base
+from surveys.models.base import Base
 
 __all__ = ["ALL_AREAS", "PopulationMargin"]
 

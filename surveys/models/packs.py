@@ -1,6 +1,5 @@
 """Tables for pack generation in the background: one row per "generate all packs" run.
 
-Imported at the bottom of :mod:`surveys.models` so that every table lives in one metadata.
 A run is made by the web app and carried out by a detached process
 (:mod:`exports.pack_runs`), which reports its progress here; pages read it back.
 """
@@ -13,7 +12,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from surveys.models import Base, User, Wave, utcnow
+from surveys.models.base import Base, utcnow
+from surveys.models.community import User
+from surveys.models.waves import Wave
 
 __all__ = ["ACTIVE_STATUSES", "RUN_STATUSES", "PackRun"]
 

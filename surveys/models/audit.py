@@ -1,57 +1,52 @@
-"""Privacy primitives shared by every channel: receipt-code hashing and the append-only audit log.
+"""The append-only audit log: its table, and the guard that keeps it append-only.
 
-* :func:`receipt_hash` is THE stored form of a withdrawal receipt code. Whoever issues
-  receipt codes (field interviews, web surveys) stores ``receipt_hash(code)`` in
-  ``Response.receipt_hash``; erasure looks the response up the same way. The code itself
-  is never stored.
-* :class:`~surveys.models.AuditEntry` rows can be added but never changed or deleted
-  through the ORM: a session event refuses updates and deletes, both per object and as
-  bulk ``update()``/``delete()`` statements. Only :func:`purge_audit_log` (retention of
-  the log itself) may delete, by passing :data:`AUDIT_RETENTION_OPTION`.
+:class:`AuditEntry` rows can be added but never changed or deleted through the ORM: a
+session event refuses updates and deletes, both per object and as bulk
+``update()``/``delete()`` statements. Only :func:`purge_audit_log` (retention of the log
+itself) may delete, by passing :data:`AUDIT_RETENTION_OPTION`.
 
-This module is imported at the bottom of :mod:`surveys.models`, so the guard is active
-wherever the models are used.
+:mod:`surveys.models` imports this module, so the guard is active wherever the models are
+used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
-from sqlalchemy import delete, event
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy import ForeignKey, String, delete, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
 
-from surveys.models import AuditEntry
+from surveys.models.base import Base, utcnow
 
 __all__ = [
     "AUDIT_RETENTION_OPTION",
+    "AuditEntry",
     "AuditLogReadOnly",
-    "normalise_receipt",
     "purge_audit_log",
-    "receipt_hash",
 ]
 
 #: Execution option that marks a bulk delete as retention of the audit log itself.
 AUDIT_RETENTION_OPTION = "placevoice_audit_retention"
 
 
+class AuditEntry(Base):
+    """Who did what, when: logins, exports, downloads, reviews, deletions. Append-only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(80), default="")
+    #: Non-identifying details (counts, formats); never answers or personal data.
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class AuditLogReadOnly(RuntimeError):
     """Something tried to change or delete an audit log entry."""
-
-
-def normalise_receipt(code: str) -> str:
-    """A receipt code as compared: upper case, letters and digits only."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def receipt_hash(code: str) -> str:
-    """The stored form of a receipt code (case, spaces and dashes ignored).
-
-    >>> receipt_hash("abcd-efgh-jkmn") == receipt_hash("ABCD EFGH JKMN")
-    True
-    """
-    return hashlib.sha256(f"placevoice-receipt:{normalise_receipt(code)}".encode()).hexdigest()
 
 
 def purge_audit_log(session: Session, *, before: dt.datetime) -> int:

@@ -4,7 +4,7 @@ A respondent's latent score on a domain is the sum of their school's (or area's)
 effect, a small fixed effect every site has, the change since the previous wave where the
 spec gives one, group differences (younger pupils and boys are happier on average; women
 feel less safe after dark), a general factor shared by all domains and a domain-specific
-noise term. :class:`~webapp.demo.answers.Simulator` turns those scores into answers.
+noise term. :class:`~surveys.demo.answers.Simulator` turns those scores into answers.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from instruments.model import Instrument, Item
-from webapp.demo.answers import FloatArray, stable_unit
-from webapp.demo.spec import AGE_BANDS, AreaSpec, SchoolSpec
+from surveys.demo.answers import FloatArray, stable_unit
+from surveys.demo.spec import AGE_BANDS, AreaSpec, SchoolSpec
 
 __all__ = ["domains", "pupils", "residents", "year_choice"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from webapp.demo.answers import TextSource
+from surveys.demo.answers import TextSource
 
 __all__ = ["PII_SNIPPETS", "interview_texts", "pupil_texts"]
 

@@ -1,7 +1,5 @@
-"""Audit, retention and erasure: the privacy operations, with explicit actors.
+"""Deleting responses: retention periods and erasure by receipt code, with explicit actors.
 
-* :func:`audit` appends one entry to the audit log (who, what, when; never answers or
-  personal data in ``detail``).
 * :func:`run_retention` deletes every response of each closed wave whose retention period
   (``Wave.retention_days`` after ``Wave.closed_at``) has passed, with everything hanging
   off those responses (codings, quotes, field-interview rows); it is what
@@ -24,12 +22,12 @@ from typing import Any
 from sqlalchemy import Column, Engine, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from surveys.models import AuditEntry, Base, Response, Wave, utcnow
-from surveys.privacy import normalise_receipt, receipt_hash
+from surveys.models import Base, Response, Wave, utcnow
+from surveys.receipts import normalise_receipt, receipt_hash
+from surveys.services.audit import audit
 
 __all__ = [
     "RetentionResult",
-    "audit",
     "delete_responses",
     "due_for_retention",
     "erase_by_receipt",
@@ -39,39 +37,6 @@ __all__ = [
 
 #: Responses deleted per statement (keeps SQL parameter lists small).
 _CHUNK = 500
-
-
-def _actor_id(actor: object) -> int | None:
-    if actor is None:
-        return None
-    if isinstance(actor, int):
-        return actor
-    value = getattr(actor, "id", None)
-    return int(value) if value is not None else None
-
-
-def audit(
-    session: Session,
-    actor: object,
-    action: str,
-    object_type: str = "",
-    object_id: object = "",
-    **detail: Any,
-) -> AuditEntry:
-    """Append one audit entry: ``actor`` is a user id, a user-like object, or None (system).
-
-    ``detail`` holds non-identifying facts only (counts, formats, wave names).
-    """
-    entry = AuditEntry(
-        user_id=_actor_id(actor),
-        action=action[:40],
-        object_type=object_type[:40],
-        object_id=str(object_id)[:80],
-        detail=dict(detail),
-        at=utcnow(),
-    )
-    session.add(entry)
-    return entry
 
 
 def _response_links() -> list[tuple[Table, Column[Any]]]:

@@ -9,6 +9,7 @@ and password hashes are random, as in real use.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,33 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments.model import Instrument
-from surveys.data_models import PopulationMargin
-from surveys.models import (
-    AccessCode,
-    AuditEntry,
-    Community,
-    SchoolClass,
-    Site,
-    User,
-    UserSite,
-    Wave,
-)
-from surveys.services import (
-    create_wave,
-    ensure_builtin_instruments,
-    instrument_of,
-    issue_code,
-)
-from surveys.services.setup import password_hasher
-from webapp.demo.coding import code_pupil_answers
-from webapp.demo.responses import (
+from surveys.demo.coding import code_pupil_answers
+from surveys.demo.responses import (
     INTERVIEW_INSTRUMENT,
     PUPIL_INSTRUMENT,
     RESIDENT_INSTRUMENT,
     ResponseWriter,
     fixed_time,
 )
-from webapp.demo.spec import (
+from surveys.demo.spec import (
     AREAS,
     COMMUNITY_NAME,
     COMMUNITY_SLUG,
@@ -58,7 +41,26 @@ from webapp.demo.spec import (
     WaveSpec,
     demo_margins,
 )
-from webapp.demo.summary import DemoSummary, summarise
+from surveys.demo.summary import DemoSummary, summarise
+from surveys.models import (
+    AccessCode,
+    AuditEntry,
+    Community,
+    SchoolClass,
+    Site,
+    User,
+    UserSite,
+    Wave,
+)
+from surveys.models.margins import PopulationMargin
+from surveys.services import (
+    create_wave,
+    ensure_builtin_instruments,
+    instrument_of,
+    issue_code,
+)
+from surveys.services.boundaries import read_boundaries, store_boundaries, synthetic_boundaries
+from surveys.services.setup import password_hasher
 
 __all__ = ["DemoError", "DemoResult", "build_demo", "demo_exists"]
 
@@ -178,6 +180,11 @@ class _Builder(ResponseWriter):
             for row in demo_margins()
         )
         session.flush()
+        # Made-up neighbouring boundaries, stored the way an uploaded file is.
+        shapes = synthetic_boundaries([a.code for a in AREAS], seed=self.seed)
+        store_boundaries(
+            session, community.id, read_boundaries(session, community.id, json.dumps(shapes))
+        )
 
         self.step("waves and accounts")
         ids = (PUPIL_INSTRUMENT, RESIDENT_INSTRUMENT, INTERVIEW_INSTRUMENT)

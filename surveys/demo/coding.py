@@ -14,8 +14,8 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from surveys.field_models import CodedUnit, Coding, Theme
 from surveys.models import Community, Response, User, Wave
+from surveys.models.field import CodedUnit, Coding, Theme
 
 __all__ = ["PUPIL_CODES", "PUPIL_ITEM", "THEMES", "code_pupil_answers"]
 
@@ -49,7 +49,7 @@ THEMES: dict[str, tuple[str, str]] = {
 
 _PLAY, _CLUBS, _SAFE, _CLEAN, _MOVE, _COST = THEMES
 
-#: Every demo pupil answer (webapp/demo/texts.py) and the themes a coder gave it.
+#: Every demo pupil answer (surveys/demo/texts.py) and the themes a coder gave it.
 PUPIL_CODES: dict[str, tuple[str, ...]] = {
     "more parks": (_PLAY,),
     "A youth club that is free": (_CLUBS, _COST),

@@ -1,6 +1,5 @@
 """Tables for peer research: assignments, consent, review and participatory coding.
 
-Imported at the bottom of :mod:`surveys.models` so that every table lives in one metadata.
 Nothing here stores a respondent's name or contact details; a withdrawal receipt is kept
 only as a hash, and a researcher's device id is a random value made per installation.
 """
@@ -20,7 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from surveys.models import Base, Response, Site, User, Wave, utcnow
+from surveys.models.base import Base, utcnow
+from surveys.models.community import Site, User
+from surveys.models.waves import Response, Wave
 
 __all__ = [
     "CodedUnit",

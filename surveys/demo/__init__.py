@@ -3,7 +3,7 @@
 Usable from a plain script (no Flask)::
 
     from surveys.db import make_engine, make_sessionmaker, migrate
-    from webapp.demo import build_demo
+    from surveys.demo import build_demo
 
     engine = make_engine("sqlite:///demo.db")
     migrate(engine)
@@ -13,8 +13,8 @@ Usable from a plain script (no Flask)::
 See docs/demo.md for what it contains and which schools and areas were built to differ.
 """
 
-from webapp.demo.build import DemoError, DemoResult, build_demo, demo_exists
-from webapp.demo.spec import (
+from surveys.demo.build import DemoError, DemoResult, build_demo, demo_exists
+from surveys.demo.spec import (
     AREAS,
     COMMUNITY_NAME,
     COMMUNITY_SLUG,
@@ -27,7 +27,7 @@ from webapp.demo.spec import (
     USERS,
     demo_margins,
 )
-from webapp.demo.summary import DemoSummary, summarise
+from surveys.demo.summary import DemoSummary, summarise
 
 __all__ = [
     "AREAS",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from surveys.demo.spec import DEMO_PASSWORD, DEMO_PIN
 from surveys.models import (
     AccessCode,
     Community,
@@ -19,7 +20,6 @@ from surveys.models import (
     Wave,
 )
 from surveys.services import format_code
-from webapp.demo.spec import DEMO_PASSWORD, DEMO_PIN
 
 __all__ = ["DemoSummary", "summarise"]
 

@@ -1,0 +1,74 @@
+"""The placevoice data model (SQLAlchemy 2.0, typed). Models hold data; services act on it.
+
+One module per aggregate, each importing only :mod:`surveys.models.base` and the modules
+below it (never this package):
+
+* :mod:`~surveys.models.base` - ``Base``, ``utcnow``, ``new_uuid``
+* :mod:`~surveys.models.community` - communities, sites, classes, staff accounts
+* :mod:`~surveys.models.waves` - instruments, waves, access codes, responses
+* :mod:`~surveys.models.audit` - the append-only audit log and its guard
+* :mod:`~surveys.models.field` - peer research and participatory coding
+* :mod:`~surveys.models.margins` - population margins for weighting
+* :mod:`~surveys.models.packs` - background pack runs
+* :mod:`~surveys.models.boundaries` - area boundaries for maps
+* :mod:`~surveys.models.rate_limits` - the rate limiter's events
+
+Importing this package registers every table in ``Base.metadata`` (what Alembic and
+``create_all`` see) and switches on the audit log guard; ``from surveys.models import X``
+works for every model.
+"""
+
+from surveys.models.audit import AuditEntry
+from surveys.models.base import NAMING, Base, new_uuid, utcnow
+from surveys.models.boundaries import AreaBoundary
+from surveys.models.community import ROLES, Community, SchoolClass, Site, User, UserSite
+from surveys.models.field import (
+    CodedUnit,
+    Coding,
+    ConsentRecord,
+    FieldInterview,
+    QuoteApproval,
+    Reconciliation,
+    ResearcherAssignment,
+    ResearchSettings,
+    Theme,
+)
+from surveys.models.margins import ALL_AREAS, PopulationMargin
+from surveys.models.packs import ACTIVE_STATUSES, RUN_STATUSES, PackRun
+from surveys.models.rate_limits import RateEvent
+from surveys.models.waves import AccessCode, InstrumentVersion, Response, Wave, WaveInstrument
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "ALL_AREAS",
+    "NAMING",
+    "ROLES",
+    "RUN_STATUSES",
+    "AccessCode",
+    "AreaBoundary",
+    "AuditEntry",
+    "Base",
+    "CodedUnit",
+    "Coding",
+    "Community",
+    "ConsentRecord",
+    "FieldInterview",
+    "InstrumentVersion",
+    "PackRun",
+    "PopulationMargin",
+    "QuoteApproval",
+    "RateEvent",
+    "Reconciliation",
+    "ResearchSettings",
+    "ResearcherAssignment",
+    "Response",
+    "SchoolClass",
+    "Site",
+    "Theme",
+    "User",
+    "UserSite",
+    "Wave",
+    "WaveInstrument",
+    "new_uuid",
+    "utcnow",
+]
