@@ -21,12 +21,19 @@ Coding rules (also written into every codebook):
   (quotes cleared after PII screening appear only in the neighbourhood report).
 - Variable names follow SPSS and Stata rules: a letter first, then letters, digits or
   underscores, at most 32 characters, unique without regard to case.
+
+CSV and Excel files can carry the value labels instead of the codes (``labels=True``:
+"Agree" rather than ``4``, "chosen" rather than ``1``) for readers without a statistics
+package; the Excel file always has a ``labels`` sheet listing every code with its label.
+SPSS and Stata files hold both, so they take no such option. Every file is written
+readable by its owner only (it holds survey answers), whatever the format.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,14 +59,18 @@ from instruments.model import Item
 __all__ = [
     "CODEBOOK_COLUMNS",
     "FORMATS",
+    "LABEL_FORMATS",
     "MISSING_CODES",
     "Dataset",
     "build_dataset",
     "export_wave",
+    "labelled",
     "variable_name",
 ]
 
 FORMATS = ("csv", "xlsx", "sav", "dta")
+#: Formats that can carry value labels in place of codes (SPSS and Stata hold both).
+LABEL_FORMATS = ("csv", "xlsx")
 #: Codes given to "no answer" choices, in the order the form lists them.
 MISSING_CODES = (-9, -8, -7, -6, -5, -4, -3, -2, -1)
 #: Item types never exported (free text may hold personal details).
@@ -284,13 +295,31 @@ def _numeric_for_stats(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_xlsx(dataset: Dataset, path: Path) -> None:
+def labelled(dataset: Dataset) -> pd.DataFrame:
+    """The dataset's frame with each coded value replaced by its label (text columns).
+
+    A code without a label (never expected) is kept as its number, so nothing is lost.
+    """
+    out = dataset.frame.copy()
+    for variable, value_labels in dataset.value_labels.items():
+        column = out[variable].astype(object)
+        out[variable] = [
+            None
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+            else value_labels.get(int(v), str(v))
+            for v in column
+        ]
+    return out
+
+
+def _write_xlsx(dataset: Dataset, path: Path, *, labels: bool = False) -> None:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("data")
-    sheet.append(list(dataset.frame.columns))
-    for row in dataset.frame.astype(object).itertuples(index=False):
+    frame = labelled(dataset) if labels else dataset.frame
+    sheet.append(list(frame.columns))
+    for row in frame.astype(object).itertuples(index=False):
         sheet.append(
             [None if v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in row]
         )
@@ -298,6 +327,12 @@ def _write_xlsx(dataset: Dataset, path: Path) -> None:
     book.append(list(dataset.codebook.columns))
     for row in dataset.codebook.itertuples(index=False):
         book.append(list(row))
+    value_sheet = workbook.create_sheet("labels")
+    value_sheet.append(["variable", "code", "label", "missing"])
+    for variable, value_labels in dataset.value_labels.items():
+        missing = set(dataset.missing.get(variable, ()))
+        for code, text in value_labels.items():
+            value_sheet.append([variable, code, text, "yes" if code in missing else ""])
     buffer = io.BytesIO()
     workbook.save(buffer)
     write_atomically(path, buffer.getvalue())
@@ -326,6 +361,7 @@ def _write_stats(dataset: Dataset, path: Path, fmt: str) -> None:
                 column_labels={k: v[:80] for k, v in dataset.labels.items()},
                 variable_value_labels=dataset.value_labels,
             )
+        os.chmod(tmp, 0o600)  # as every other export file (see write_atomically)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -338,14 +374,22 @@ def export_wave(
     fmt: str,
     out_dir: str | Path,
     instruments: Sequence[str] | None = None,
+    labels: bool = False,
 ) -> list[Path]:
     """Write the wave's export files into ``out_dir``; returns the paths written.
 
     Per instrument: ``{wave-slug}-{instrument}.{fmt}`` and
-    ``{wave-slug}-{instrument}-codebook.csv`` (the XLSX also holds the codebook sheet).
+    ``{wave-slug}-{instrument}-codebook.csv`` (the XLSX also holds the codebook and
+    labels sheets). With ``labels`` (CSV and XLSX only), answers are written as their
+    labels, and the data file is named ``{wave-slug}-{instrument}-labels.{fmt}``.
     """
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+    if labels and fmt not in LABEL_FORMATS:
+        raise ExportError(
+            f"labels instead of codes are for {' and '.join(LABEL_FORMATS)} files;"
+            f" {fmt} files always carry both codes and value labels"
+        )
     wave_row = find_wave(session, wave)
     available = instrument_versions(session, wave_row)
     wanted = list(instruments) if instruments else sorted(available)
@@ -360,11 +404,11 @@ def export_wave(
     for instrument_id in wanted:
         dataset = build_dataset(_load(session, wave_row, instrument_id), wave=wave_row.name)
         stem = f"{slugify(wave_row.name)}-{instrument_id}"
-        path = out / f"{stem}.{fmt}"
+        path = out / (f"{stem}-labels.{fmt}" if labels else f"{stem}.{fmt}")
         if fmt == "csv":
-            write_atomically(path, _csv_bytes(dataset.frame))
+            write_atomically(path, _csv_bytes(labelled(dataset) if labels else dataset.frame))
         elif fmt == "xlsx":
-            _write_xlsx(dataset, path)
+            _write_xlsx(dataset, path, labels=labels)
         else:
             out.mkdir(parents=True, exist_ok=True)
             _write_stats(dataset, path, fmt)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -21,7 +21,7 @@ from pyxform.xls2json_backends import DefinitionData, get_xlsform
 
 from instruments._tree import DEFAULT_LANGUAGE_NAME, LANGUAGE_SUFFIX, TreeBuilder, language_code
 from instruments.errors import InstrumentError, Message
-from instruments.model import DEFAULT_LANGUAGE, Instrument
+from instruments.model import DEFAULT_LANGUAGE, Instrument, Item
 
 __all__ = ["SUPPORTED_FORMATS", "ValidationResult", "load_instrument", "validate_file"]
 
@@ -165,10 +165,18 @@ def _build(workbook: DefinitionData, data: bytes, fmt: str, label: str) -> Instr
         if part.strip()
     }
     title = str(tree.get("title") or form_id)
+    titles = {default: title}
+    for key, value in settings.items():  # title_pl: the title in Polish (pyxform ignores it)
+        match = _TITLE_COLUMN.fullmatch(str(key).strip())
+        if match and str(value or "").strip():
+            titles[match.group(1)] = str(value).strip()
+    minutes = _minutes(settings.get("estimated_minutes"), label)
+    notes.extend(_untranslated(builder.items, languages, default, titles))
     return Instrument(
         id=form_id,
         version=str(tree.get("version") or settings.get("version") or "1"),
-        titles={default: title},
+        titles=titles,
+        minutes=minutes,
         default_language=default,
         languages=languages or {default: default},
         items=tuple(builder.items),
@@ -178,6 +186,54 @@ def _build(workbook: DefinitionData, data: bytes, fmt: str, label: str) -> Instr
         source_format=fmt,
         warnings=tuple(notes),
     )
+
+
+#: A settings column with the form title in one language: ``title_pl``, ``title_pt-BR``.
+_TITLE_COLUMN = re.compile(r"title_([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)")
+
+
+def _minutes(value: Any, label: str) -> int | None:
+    """The settings sheet's ``estimated_minutes`` (a whole number), if given."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        minutes = int(float(text))
+    except ValueError:
+        minutes = 0
+    if minutes < 1:
+        raise InstrumentError(
+            Message.PYXFORM,
+            source=label,
+            detail=f"settings sheet, column estimated_minutes: '{text}' is not a number of minutes",
+        )
+    return minutes
+
+
+def _untranslated(
+    items: Sequence[Item], languages: Mapping[str, str], default: str, titles: Mapping[str, str]
+) -> list[str]:
+    """A warning for each text missing in a language the form declares."""
+    notes = []
+    for code, name in languages.items():
+        if code == default:
+            continue
+        if code not in titles:
+            notes.append(
+                f"settings sheet: no title_{code} column ({name}); the title shows in {default}"
+            )
+        for item in items:
+            if item.labels and code not in item.labels:
+                notes.append(
+                    f"survey row {item.row}: '{item.name}' has no label in {name} ({code})"
+                )
+            notes.extend(
+                f"survey row {item.row}: choice '{choice.name}' of '{item.name}' has no"
+                f" label in {name} ({code})"
+                for choice in item.choices
+                if choice.labels and code not in choice.labels
+            )
+    return notes
 
 
 def _languages(tree: Mapping[str, Any]) -> dict[str, str]:

@@ -182,6 +182,18 @@ class Instrument:
     source_bytes: bytes = b""
     source_format: str = ".md"
     warnings: tuple[str, ...] = ()
+    #: The settings sheet's ``estimated_minutes``: how long the form takes, if the form says.
+    minutes: int | None = None
+
+    @property
+    def estimated_minutes(self) -> int:
+        """How long the form takes: ``estimated_minutes`` from the settings sheet, else
+        derived from the number of questions (four a minute, rounded up to 5 minutes).
+        """
+        if self.minutes:
+            return self.minutes
+        questions = len(self.answerable_items)
+        return max(5, -(-questions // 20) * 5)
 
     def title(self, language: str) -> str:
         """The form title in ``language``."""

@@ -42,6 +42,9 @@ class ServiceMessage(Enum):
     BAD_K = "the suppression threshold must be at least 5 (got {k})"
     EMAIL_TAKEN = "there is already an account for {email}"
     BAD_ROLE = "'{role}' is not a role (use one of: {roles})"
+    NO_RESPONSE = "there is no response '{id}'"
+    NO_CLASS = "school '{site}' has no class '{name}'"
+    CORRECTION = "{detail}"
 
     def format(self, **values: object) -> str:
         """Fill the template."""

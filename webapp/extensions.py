@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, Response, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -66,7 +68,17 @@ def select_locale() -> str:
     language = getattr(g, "language", None)
     if language:
         return str(language)
-    return str(request.args.get("lang") or "en") if request else "en"
+    asked = request.args.get("lang", "") if request else ""
+    return asked if asked in _interface_languages() else "en"
+
+
+@functools.cache
+def _interface_languages() -> frozenset[str]:
+    """English and every language with an interface catalogue: ``?lang=`` is a user's
+    input, so anything else (``0``, ``xx_YY``, a script) means English, never an error."""
+    from webapp.take.i18n import languages
+
+    return frozenset({"en", *languages()})
 
 
 def init_extensions(app: Flask) -> None:

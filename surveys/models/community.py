@@ -55,6 +55,8 @@ class Site(Base):
     postcodes: Mapped[str] = mapped_column(Text, default="")
     #: Pupils on roll in the surveyed years (schools) or households (areas): response rates.
     population: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     community: Mapped[Community] = relationship(back_populates="sites")
     classes: Mapped[list[SchoolClass]] = relationship(
@@ -76,6 +78,8 @@ class SchoolClass(Base):
     size: Mapped[int | None] = mapped_column(Integer, default=None)
     #: argon2 hash of the teacher PIN that opens the live completion page.
     teacher_pin_hash: Mapped[str] = mapped_column(String(200), default="")
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     site: Mapped[Site] = relationship(back_populates="classes")
 

@@ -63,6 +63,8 @@ class Wave(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     opened_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: When the core team retired it: gone from pickers and code entry, data kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     community: Mapped[Community] = relationship(back_populates="waves")

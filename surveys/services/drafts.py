@@ -117,7 +117,12 @@ def find_code(session: Session, text: str, *, starting: bool = True) -> AccessCo
     code = session.scalar(select(AccessCode).where(AccessCode.code == normal)) if normal else None
     if code is None:
         raise DraftError(DraftProblem.UNKNOWN_CODE)
-    if code.revoked:
+    retired = (
+        code.wave.retired_at is not None
+        or (code.site is not None and code.site.retired_at is not None)
+        or (code.school_class is not None and code.school_class.retired_at is not None)
+    )
+    if code.revoked or retired:
         raise DraftError(DraftProblem.REVOKED)
     _check_wave(code)
     if starting and code.max_uses is not None and code.uses >= code.max_uses:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def test_round_trip_keeps_values_and_labels(
         }
     assert meta.column_names_to_labels["safe_school"] == "How safe do you feel at school?"
     assert back["site"].tolist() == dataset.frame["site"].tolist()
-    assert set(back["instrument_version"]) == {"2027.1"}
+    assert set(back["instrument_version"]) == {"2027.2"}
     if fmt == "sav":  # "prefer not to say" is user-missing in SPSS
         assert meta.missing_ranges["gender"] == [{"lo": -99.0, "hi": -1.0}]
         plain, _ = pyreadstat.read_sav(str(path))
@@ -131,10 +132,63 @@ def test_xlsx_has_data_and_codebook_sheets(
         session, wave=exported.wave, fmt="xlsx", out_dir=tmp_path, instruments=["resident_baseline"]
     )
     book = load_workbook(tmp_path / "spring-2027-resident_baseline.xlsx", read_only=True)
-    assert book.sheetnames == ["data", "codebook"]
+    assert book.sheetnames == ["data", "codebook", "labels"]
     header = next(book["data"].iter_rows(max_row=1, values_only=True))
     assert "area_satisfaction" in header and "postcode" not in header
     assert sum(1 for _ in book["data"].iter_rows()) == 1 + sum(exported.areas.values())
+
+
+def test_labels_instead_of_codes_in_csv_and_xlsx(
+    session: Session, exported: Built, tmp_path: Path
+) -> None:
+    export_wave(session, wave=exported.wave, fmt="csv", out_dir=tmp_path, labels=True)
+    path = tmp_path / "spring-2027-pupil_perception-labels.csv"
+    with path.open(newline="") as handle:
+        rows = {r["response_id"]: r for r in csv.DictReader(handle)}
+    dataset = _dataset(session, exported)
+    coded = dataset.frame.set_index("response_id")
+    first = rows[exported.names["first"]]
+    assert (first["activities_sport"], first["activities_arts"]) == ("chosen", "not chosen")
+    for rid, row in list(rows.items())[:50]:
+        code = coded.loc[rid, "safe_school"]
+        expected = "" if pd.isna(code) else dataset.value_labels["safe_school"][int(code)]
+        assert row["safe_school"] == expected
+    assert {r["gender"] for r in rows.values()} >= {"Prefer not to say"}
+    assert not {r["safe_school"] for r in rows.values()} & {"1", "2", "3", "4", "5"}
+
+    export_wave(session, wave=exported.wave, fmt="xlsx", out_dir=tmp_path, labels=True)
+    book = load_workbook(tmp_path / "spring-2027-pupil_perception-labels.xlsx", read_only=True)
+    header = next(book["data"].iter_rows(max_row=1, values_only=True))
+    column = header.index("gender")
+    values = {row[column] for row in book["data"].iter_rows(min_row=2, values_only=True)}
+    assert "Prefer not to say" in values
+    labels = list(book["labels"].iter_rows(values_only=True))
+    assert labels[0] == ("variable", "code", "label", "missing")
+    assert ("gender", -9, "Prefer not to say", "yes") in labels
+    with pytest.raises(ExportError, match="sav files always carry"):
+        export_wave(session, wave=exported.wave, fmt="sav", out_dir=tmp_path, labels=True)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_every_format_is_written_owner_only(
+    session: Session, built: Built, tmp_path: Path, umask: int
+) -> None:
+    import os
+
+    old = os.umask(umask)
+    try:
+        written = []
+        for fmt in ("csv", "xlsx", "sav", "dta"):
+            written += export_wave(
+                session,
+                wave=built.wave,
+                fmt=fmt,
+                out_dir=tmp_path,
+                instruments=["pupil_perception"],
+            )
+    finally:
+        os.umask(old)
+    assert {oct(path.stat().st_mode & 0o777) for path in written} == {oct(0o600)}
 
 
 def test_variable_names_follow_spss_and_stata_rules(session: Session, exported: Built) -> None:
@@ -170,3 +224,23 @@ def test_export_command(run_cli: Any, built: Built, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "spring-2027-pupil_perception.dta").exists()
     assert "spring-2027-pupil_perception-codebook.csv" in result.output
+    log = run_cli("audit", "--action", "export", "--json").output.splitlines()
+    assert len(log) == 1
+    entry = json.loads(log[0])
+    assert entry["detail"] == {
+        "format": "dta",
+        "instrument": "pupil_perception",
+        "files": 2,
+        "labels": False,
+        "via": "command line",
+    }
+    result = run_cli(
+        "export", "--wave", built.wave, "--format", "xlsx", "--labels", "--out", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "spring-2027-resident_baseline-labels.xlsx").exists()
+    assert json.loads(run_cli("audit", "--action", "export", "--json").output.splitlines()[1])[
+        "detail"
+    ]["labels"]
+    result = run_cli("export", "--wave", built.wave, "--format", "dta", "--labels", "--out", "x")
+    assert result.exit_code == 1 and "dta files always carry" in result.output

@@ -97,6 +97,24 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.codes", "POST"): ADMIN_FORM,
     ("admin.sheet", "GET"): ADMIN,
     ("admin.revoke", "POST"): ADMIN_FORM,
+    # corrections: find, delete and move a response; edit and retire sites, classes, waves
+    ("admin.find_response", "GET"): ADMIN,
+    ("admin.delete_response_page", "GET"): ADMIN,
+    ("admin.delete_response_page", "POST"): ADMIN_FORM,
+    ("admin.move_response_page", "GET"): ADMIN,
+    ("admin.move_response_page", "POST"): ADMIN_FORM,
+    ("admin.edit_site_page", "GET"): ADMIN,
+    ("admin.edit_site_page", "POST"): ADMIN_FORM,
+    ("admin.edit_class_page", "GET"): ADMIN,
+    ("admin.edit_class_page", "POST"): ADMIN_FORM,
+    ("admin.edit_wave_page", "GET"): ADMIN,
+    ("admin.edit_wave_page", "POST"): ADMIN_FORM,
+    ("admin.retire_site", "GET"): ADMIN,
+    ("admin.retire_site", "POST"): ADMIN_FORM,
+    ("admin.retire_class", "GET"): ADMIN,
+    ("admin.retire_class", "POST"): ADMIN_FORM,
+    ("admin.retire_wave", "GET"): ADMIN,
+    ("admin.retire_wave", "POST"): ADMIN_FORM,
     # results API: admins see all; school staff and researchers only their own sites' rows
     # (filtered in the body: test_api_rows_are_limited_to_own_sites)
     ("api.openapi", "GET"): PUBLIC,
@@ -285,12 +303,52 @@ def test_objects_of_another_community_are_404_for_its_admin(
         "admin.codes",
         "admin.sheet",
         "take.teacher_staff",
+        "admin.delete_response_page",
+        "admin.move_response_page",
+        "admin.edit_site_page",
+        "admin.edit_class_page",
+        "admin.edit_wave_page",
+        "admin.retire_site",
+        "admin.retire_class",
+        "admin.retire_wave",
         "explorer.site",
     ):
         if endpoint not in app.view_functions:
             continue
         url = _url(app, endpoint, world)
         assert client.get(url).status_code == 404, url
+    # ...and every write to them is a 404 that changes nothing
+    writes = {
+        "admin.delete_response_page": {"reason": "not mine"},
+        "admin.move_response_page": {"to": str(world.class_b.id)},
+        "admin.edit_site_page": {"name": "Taken over"},
+        "admin.edit_class_page": {"name": "Taken", "year_group": "6"},
+        "admin.edit_wave_page": {"name": "Taken over"},
+        "admin.retire_site": {},
+        "admin.retire_class": {},
+        "admin.retire_wave": {},
+        "admin.class_pin": {"pin": "1234"},
+        "admin.revoke": {},
+        "admin.wave_status": {"status": "closed"},
+    }
+    for endpoint, data in writes.items():
+        url = _url(app, endpoint, world)
+        assert client.post(url, data=data).status_code == 404, url
+    from surveys.models import AuditEntry, Response, SchoolClass, Site, Wave
+
+    session.expire_all()
+    assert session.get(Response, world.interview.id) is not None
+    assert session.get(Site, world.school_a.id).retired_at is None
+    assert session.get(Site, world.school_a.id).name != "Taken over"
+    assert session.get(SchoolClass, world.class_a.id).retired_at is None
+    assert session.get(Wave, world.wave.id).retired_at is None
+    assert session.get(Wave, world.wave.id).name != "Taken over"
+    assert (
+        not session.query(AuditEntry)
+        .filter(AuditEntry.user_id == admin2.id)
+        .filter(AuditEntry.action != "login")
+        .all()
+    )
 
 
 @pytest.mark.parametrize("role", ["admin", "staff_own", "coder", "researcher"])

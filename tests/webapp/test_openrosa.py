@@ -27,7 +27,7 @@ OR_RESPONSE = "{http://openrosa.org/http/response}"
 XF = "{http://www.w3.org/2002/xforms}"
 
 #: An instance document as ODK Collect v2024 writes it for the peer_interview form.
-COLLECT_INSTANCE = """<?xml version='1.0' ?><data id="peer_interview" version="2027.1" \
+COLLECT_INSTANCE = """<?xml version='1.0' ?><data id="peer_interview" version="2027.2" \
 xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa" \
 xmlns:orx="http://openrosa.org/xforms" xmlns:odk="http://www.opendatakit.org/xforms" \
 xmlns:ev="http://www.w3.org/2001/xml-events" xmlns:xsd="http://www.w3.org/2001/XMLSchema">\
@@ -134,7 +134,7 @@ def test_form_list_parses_as_openrosa_and_hashes_match_downloads(client, odk):
     forms = {x.findtext(f"{XFORMS_LIST}formID"): x for x in root.findall(f"{XFORMS_LIST}xform")}
     assert set(forms) == {"peer_interview", "resident_baseline"}
     entry = forms["peer_interview"]
-    assert entry.findtext(f"{XFORMS_LIST}version") == "2027.1"
+    assert entry.findtext(f"{XFORMS_LIST}version") == "2027.2"
     url = entry.findtext(f"{XFORMS_LIST}downloadUrl")
     download = client.get(url.replace("http://localhost", ""), headers=basic("collect@example.org"))
     assert download.status_code == 200
@@ -142,7 +142,7 @@ def test_form_list_parses_as_openrosa_and_hashes_match_downloads(client, odk):
     assert entry.findtext(f"{XFORMS_LIST}hash") == expected
     xform = safe_fromstring(download.data)
     data = xform.find(f".//{XF}instance/{XF}data")
-    assert data.get("id") == "peer_interview" and data.get("version") == "2027.1"
+    assert data.get("id") == "peer_interview" and data.get("version") == "2027.2"
     assert data.findtext(f"{XF}area") == "Millfields"  # the researcher's one area, filled in
     # another researcher neither lists nor downloads it
     outsider = client.get("/openrosa/formList", headers=basic("outsider@example.org"))

@@ -76,7 +76,21 @@ def test_export_download_is_a_zip_with_codebook(client, login, session, make_use
         "spring-2027-resident_baseline.xlsx",
     ]
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
-    assert entry.detail == {"format": "xlsx", "instrument": "resident_baseline", "files": 2}
+    assert entry.detail == {
+        "format": "xlsx",
+        "instrument": "resident_baseline",
+        "files": 2,
+        "labels": False,
+        "via": "web",
+    }
+    response = client.get(f"/results/{wave_id}/export/csv/pupil_perception?labels=1")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert "spring-2027-pupil_perception-labels.csv" in archive.namelist()
+    data = archive.read("spring-2027-pupil_perception-labels.csv").decode()
+    assert "Prefer not to say" in data
+    assert client.get(f"/results/{wave_id}/export/sav?labels=1").status_code == 404
+    page = client.get(f"/results/{wave_id}/").get_data(as_text=True)
+    assert f"/results/{wave_id}/export/xlsx/pupil_perception?labels=1" in page
     assert client.get(f"/results/{wave_id}/export/pdf").status_code == 404
     assert client.get(f"/results/{wave_id}/export/csv/nope").status_code == 404
 

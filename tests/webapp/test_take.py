@@ -133,7 +133,7 @@ def test_pupil_flow_with_skip_relevance_back_and_change_stores_once(
         "bullied_freq": "never",
         "bullied_online": "never",
     }
-    assert response.instrument_version.version == "2027.1"
+    assert response.instrument_version.version == "2027.2"
     assert response.class_id == school["cls"].id
     assert response.site_id == school["site"].id
     assert response.language == "en"

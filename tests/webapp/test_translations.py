@@ -89,3 +89,11 @@ def test_the_translation_tools_run_from_a_copy(tmp_path: Path) -> None:
         mo_file.unlink()
     assert len(i18n.compile_catalogues(copy)) == len(i18n.languages())
     assert i18n.stale_catalogues(copy) == []
+
+
+def test_an_unknown_interface_language_in_the_address_means_english(client: object) -> None:
+    for lang in ("0", "xx_YY", "<script>", "pl_PL_x", ""):
+        response = client.get(f"/?lang={lang}")  # type: ignore[attr-defined]
+        assert response.status_code == 200, lang
+        assert '<html lang="en"' in response.get_data(as_text=True)
+    assert '<html lang="pl"' in client.get("/start?lang=pl").get_data(as_text=True)  # type: ignore[attr-defined]

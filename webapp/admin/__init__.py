@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from webapp.admin import boundaries, routes  # noqa: E402,F401 - registers the views
+from webapp.admin import boundaries, corrections, routes  # noqa: E402,F401 - registers the views

@@ -61,8 +61,8 @@ class SitesUploadForm(FlaskForm):  # type: ignore[misc]
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to upload")])
 
 
-class ClassForm(FlaskForm):  # type: ignore[misc]
-    """A class in a school."""
+class EditClassForm(FlaskForm):  # type: ignore[misc]
+    """A class's name, year group and size."""
 
     name = StringField(
         "Class name", validators=[DataRequired("Enter the class name, like 6A"), Length(max=80)]
@@ -81,6 +81,11 @@ class ClassForm(FlaskForm):  # type: ignore[misc]
             NumberRange(min=1, max=100, message="Enter a number from 1 to 100"),
         ],
     )
+
+
+class ClassForm(EditClassForm):
+    """A class in a school, with its teacher PIN."""
+
     pin = StringField(
         "Teacher PIN (4 to 8 digits)",
         validators=[Optional(), Regexp(r"^\d{4,8}$", message="The PIN must be 4 to 8 digits")],
@@ -123,3 +128,50 @@ class CodesForm(FlaskForm):  # type: ignore[misc]
 
 class EmptyForm(FlaskForm):  # type: ignore[misc]
     """A button that only needs CSRF protection."""
+
+
+class EditSiteForm(FlaskForm):  # type: ignore[misc]
+    """A school's or area's name, population and postcodes."""
+
+    name = StringField("Name", validators=[DataRequired("Enter the name"), Length(max=200)])
+    population = IntegerField(
+        "Pupils on roll or households",
+        validators=[Optional(), NumberRange(min=0, message="Enter 0 or more")],
+    )
+    postcodes = StringField(
+        "Postcode prefixes (areas only)", validators=[Optional(), Length(max=2000)]
+    )
+
+
+class RenameWaveForm(FlaskForm):  # type: ignore[misc]
+    """A wave's new name."""
+
+    name = StringField(
+        "Wave name", validators=[DataRequired("Enter a name for the wave"), Length(max=120)]
+    )
+
+
+class FindResponseForm(FlaskForm):  # type: ignore[misc]
+    """A response id to look up (from an export, or a teacher's report)."""
+
+    class Meta:
+        csrf = False  # a GET search that changes nothing
+
+    id = StringField(
+        "Response id", validators=[DataRequired("Enter the response id"), Length(max=40)]
+    )
+
+
+class DeleteResponseForm(FlaskForm):  # type: ignore[misc]
+    """Why a response is deleted (kept in the audit log)."""
+
+    reason = StringField(
+        "Why is it being deleted?",
+        validators=[DataRequired("Say why, for the audit log"), Length(max=200)],
+    )
+
+
+class MoveResponseForm(FlaskForm):  # type: ignore[misc]
+    """The class a response moves to."""
+
+    to = SelectField("Move it to", choices=[], validate_choice=False)

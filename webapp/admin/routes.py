@@ -166,7 +166,9 @@ def waves() -> Page:
     )
     form = WaveForm()
     form.instruments.choices = choices(_instrument_choices())
-    form.previous.choices = choices([("", "None")] + [(w.name, w.name) for w in existing])
+    form.previous.choices = choices(
+        [("", "None")] + [(w.name, w.name) for w in existing if w.retired_at is None]
+    )
     error = ""
     if form.validate_on_submit():
         try:
@@ -367,7 +369,7 @@ def codes(wave_id: int) -> Page:
     """Issue class codes, area links and one-time letter codes; list what was issued."""
     wave = community_wave(wave_id)
     db = db_session()
-    all_sites = _community_sites(wave.community_id)
+    all_sites = [s for s in _community_sites(wave.community_id) if s.retired_at is None]
     versions = _wave_versions(wave)
     form = CodesForm()
     form.site.choices = choices([(str(s.id), f"{s.name} ({s.kind})") for s in all_sites])
@@ -395,7 +397,7 @@ def codes(wave_id: int) -> Page:
                 )
                 made = 0
                 for cls in site.classes:
-                    if cls.id not in have:
+                    if cls.id not in have and cls.retired_at is None:
                         issue_code(
                             db,
                             wave=wave,

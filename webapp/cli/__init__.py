@@ -29,6 +29,8 @@ _MODULES = (
     "webapp.cli.packs",
     "webapp.cli.users",
     "webapp.cli.maintenance",
+    "webapp.cli.backup",
+    "webapp.cli.corrections",
     "webapp.cli.areas",
 )
 

@@ -101,19 +101,52 @@ def packs_command(
     metavar="ID",
     help="Only this instrument (repeatable); default every instrument of the wave.",
 )
+@click.option(
+    "--labels",
+    is_flag=True,
+    help="csv and xlsx: write answers as their labels ('Agree') instead of codes (4).",
+)
 def export_command(
-    db_url: str | None, wave: str, fmt: str, out_dir: Path, instruments: tuple[str, ...]
+    db_url: str | None,
+    wave: str,
+    fmt: str,
+    out_dir: Path,
+    instruments: tuple[str, ...],
+    labels: bool,
 ) -> None:
-    """Export a wave's responses (one row per response) with a codebook."""
+    """Export a wave's responses (one row per response) with a codebook.
+
+    Each export is written to the audit log, as a download from the web app is.
+    """
     from exports.data import export_wave
+    from exports.dataset import find_wave
     from surveys.db import make_sessionmaker
+    from surveys.services.audit import audit
 
     engine = open_db(db_url)
     try:
         with make_sessionmaker(engine)() as session:
             written = export_wave(
-                session, wave=wave, fmt=fmt, out_dir=out_dir, instruments=instruments or None
+                session,
+                wave=wave,
+                fmt=fmt,
+                out_dir=out_dir,
+                instruments=instruments or None,
+                labels=labels,
             )
+            audit(
+                session,
+                None,
+                "export",
+                "wave",
+                find_wave(session, wave).id,
+                format=fmt,
+                instrument=",".join(instruments) or "all",
+                files=len(written),
+                labels=labels,
+                via="command line",
+            )
+            session.commit()
     except ExportError as err:
         fail(str(err))
         return

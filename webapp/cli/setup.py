@@ -28,6 +28,8 @@ from surveys.services import (
     register_instrument,
     set_wave_status,
 )
+from surveys.services.audit import audit
+from surveys.services.drafts import set_teacher_pin
 from surveys.services.setup import visible_to
 from webapp.cli.common import db_option, fail, open_db, session_for
 
@@ -157,7 +159,7 @@ def classes() -> None:
 @db_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def classes_import(db_url: str | None, file: str) -> None:
-    """Add or update classes from a CSV: site_id, class, year_group [, size]."""
+    """Add or update classes from a CSV: site_id, class, year_group [, size] [, pin]."""
     source = Path(file).name
     reader = csv.DictReader(io.StringIO(Path(file).read_bytes().decode("utf-8-sig")))
     header = {h.strip().lower() for h in reader.fieldnames or []}
@@ -174,7 +176,7 @@ def classes_import(db_url: str | None, file: str) -> None:
             )
         }
         problems: list[str] = []
-        planned: list[tuple[Site, str, int, int | None]] = []
+        planned: list[tuple[Site, str, int, int | None, str]] = []
         for number, raw in enumerate(reader, start=2):
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
             site = schools.get(row.get("site_id", ""))
@@ -206,10 +208,14 @@ def classes_import(db_url: str | None, file: str) -> None:
             if not row.get("class"):
                 problems.append(f"{source}: row {number}, column class: is empty")
                 continue
-            planned.append((site, row["class"][:80], year, size))
+            pin = row.get("pin", "")
+            if pin and not (pin.isdigit() and 4 <= len(pin) <= 8):
+                problems.append(f"{source}: row {number}, column pin: use 4 to 8 digits")
+                continue
+            planned.append((site, row["class"][:80], year, size, pin))
         if problems:
             raise RowErrors(problems)
-        for site, name, year, size in planned:
+        for site, name, year, size, pin in planned:
             cls = session.scalar(
                 select(SchoolClass).where(SchoolClass.site_id == site.id, SchoolClass.name == name)
             )
@@ -217,7 +223,12 @@ def classes_import(db_url: str | None, file: str) -> None:
                 cls = SchoolClass(site=site, name=name, year_group=year)
                 session.add(cls)
             cls.year_group, cls.size = year, size
-    click.echo(f"classes: {len(planned)} added or updated")
+            if pin:
+                set_teacher_pin(cls, pin)
+        pins = sum(1 for *_, pin in planned if pin)
+        if pins:
+            audit(session, None, "class_pins", "community", community.id, count=pins)
+    click.echo(f"classes: {len(planned)} added or updated, {pins} teacher PINs set")
 
 
 @click.group()
@@ -329,6 +340,9 @@ def codes_issue(
             if site is None:
                 fail(f"there is no site '{code}'")
                 return
+            if site.retired_at is not None or wave.retired_at is not None:
+                what = f"site '{code}'" if site.retired_at is not None else f"wave '{wave.name}'"
+                fail(f"{what} is retired: bring it back first (retire --undo)")
             if site.kind == "school":
                 version = _wave_version(wave, instrument_id or "pupil_perception")
                 if not site.classes:
@@ -336,6 +350,8 @@ def codes_issue(
                         f"school '{code}' has no classes: add them with 'placevoice classes import'"
                     )
                 for cls in site.classes:
+                    if cls.retired_at is not None:
+                        continue
                     existing = session.scalar(
                         select(AccessCode).where(
                             AccessCode.wave_id == wave.id,

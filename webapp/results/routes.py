@@ -14,6 +14,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    request,
     send_file,
     url_for,
 )
@@ -22,7 +23,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from exports.data import FORMATS, export_wave
+from exports.data import FORMATS, LABEL_FORMATS, export_wave
 from exports.dataset import ExportError, instrument_versions
 from exports.pack_runs import (
     RunInProgress,
@@ -114,6 +115,7 @@ def wave(wave_id: int) -> str:
         ready=ready,
         instruments=instruments,
         formats=FORMATS,
+        label_formats=LABEL_FORMATS,
         domains=[(d, domain_title(d)) for d in domains],
         form=GenerateForm(),
         run=run,
@@ -256,6 +258,9 @@ def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugRes
     wave = community_wave(wave_id)
     if fmt not in FORMATS:
         abort(404)
+    labels = request.args.get("labels") == "1"
+    if labels and fmt not in LABEL_FORMATS:
+        abort(404)
     session = db_session()
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -265,6 +270,7 @@ def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugRes
                 fmt=fmt,
                 out_dir=tmp,
                 instruments=[instrument] if instrument else None,
+                labels=labels,
             )
         except ExportError:
             abort(404)
@@ -281,10 +287,13 @@ def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugRes
         format=fmt,
         instrument=instrument or "all",
         files=len(written),
+        labels=labels,
+        via="web",
     )
     session.commit()
     buffer.seek(0)
-    name = f"{slugify(wave.name)}-{instrument or 'all'}-{fmt}.zip"
+    kind = f"{fmt}-labels" if labels else fmt
+    name = f"{slugify(wave.name)}-{instrument or 'all'}-{kind}.zip"
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
 
 

@@ -45,8 +45,11 @@ from webapp.take.flow import (
     use_language,
 )
 from webapp.take.forms import ResumeForm, StartForm
+from webapp.take.languages import offered, open_instruments
 
 Page_ = str | WerkzeugResponse | tuple[str, int]
+#: Session key: a language chosen before the code that the questionnaire does not have.
+SESSION_MISSING = "take_lang_missing"
 
 
 # --- messages ---------------------------------------------------------------------------
@@ -98,10 +101,13 @@ def _limit_key() -> str:
     return client_key(client_address(), str(current_app.secret_key or ""))
 
 
-def _start_language() -> dict[str, str]:
+def _start_language(languages: dict[str, str]) -> dict[str, str]:
+    """The page language of a page before a draft exists, among the ``languages`` offered."""
     lang = request.args.get("lang", "")
-    if lang in INTERFACE_LANGUAGES:
+    if lang in languages:
         session[SESSION_LANG] = lang
+    if session.get(SESSION_LANG, "en") not in languages:
+        session.pop(SESSION_LANG, None)
     return use_language(session.get(SESSION_LANG, "en"))
 
 
@@ -177,7 +183,8 @@ def load_draft(rid: str) -> Ctx | WerkzeugResponse:
 @bp.route("/start", methods=["GET", "POST"])
 def start() -> Page_:
     """Type a class code, or a code from a letter."""
-    lang = _start_language()
+    languages = offered(open_instruments())
+    lang = _start_language(languages)
     form = StartForm()
     if request.method == "GET" and request.args.get("code"):
         form.code.data = request.args["code"]
@@ -196,9 +203,12 @@ def start() -> Page_:
             db.commit()
             error = problem_message(err.problem)
         else:
-            draft = start_draft(db, code=code, language=session.get(SESSION_LANG, ""))
+            wanted = session.get(SESSION_LANG, "")
+            draft = start_draft(db, code=code, language=wanted)
             db.commit()
             session.pop(SESSION_LANG, None)
+            if wanted and draft.language != wanted:
+                session[SESSION_MISSING] = wanted  # the intro says it is not available
             bind(draft.id)
             return redirect(url_for("take.intro", rid=draft.id))
     errors = form_errors(form, "code", problem=error)
@@ -206,7 +216,7 @@ def start() -> Page_:
         "take/start.html",
         form=form,
         errors=errors,
-        interface_languages=INTERFACE_LANGUAGES,
+        interface_languages=languages,
         **lang,
     ), status
 
@@ -214,22 +224,24 @@ def start() -> Page_:
 @bp.get("/r/<code>")
 def area_link(code: str) -> Page_:
     """A resident's area link or a letter's link: a page with a Start button (no GET writes)."""
-    lang = _start_language()
     db = db_session()
     access: AccessCode | None = None
     try:
         access = find_code(db, code)
     except DraftError as err:
+        lang = _start_language(INTERFACE_LANGUAGES)
         return message_page(
             _("This link cannot be used"), problem_message(err.problem), 404, **lang
         )
+    languages = offered([instrument_of(access.instrument_version)])
+    lang = _start_language(languages)
     form = StartForm()
     form.code.data = normalise_code(code)
     return render_template(
         "take/area.html",
         form=form,
         access=access,
-        interface_languages=INTERFACE_LANGUAGES,
+        interface_languages=languages,
         **lang,
     )
 
@@ -237,7 +249,8 @@ def area_link(code: str) -> Page_:
 @bp.route("/resume", methods=["GET", "POST"])
 def resume() -> Page_:
     """Carry on with a saved survey: the code used to start and the resume word."""
-    lang = _start_language()
+    languages = offered(open_instruments())
+    lang = _start_language(languages)
     form = ResumeForm()
     error = ""
     status = 200
@@ -261,7 +274,7 @@ def resume() -> Page_:
         "take/resume.html",
         form=form,
         errors=errors,
-        interface_languages=INTERFACE_LANGUAGES,
+        interface_languages=languages,
         **lang,
     ), status
 
@@ -309,7 +322,15 @@ def intro(rid: str) -> Page_:
         return ctx
     if request.method == "POST":
         return redirect(_first_step(ctx))
-    return render_template("take/intro.html", next_url=_first_step(ctx), **ctx.common())
+    missing = session.pop(SESSION_MISSING, "")
+    return render_template(
+        "take/intro.html",
+        next_url=_first_step(ctx),
+        minutes=ctx.instrument.estimated_minutes,
+        missing_language=INTERFACE_LANGUAGES.get(missing, ""),
+        missing_code=missing if missing in INTERFACE_LANGUAGES else "",
+        **ctx.common(),
+    )
 
 
 @csrf.exempt  # type: ignore[untyped-decorator]
