@@ -5,8 +5,8 @@ already stored of an instrument other than the built-ins are given to the databa
 community when it holds exactly one (the command line has always served one community
 per database); otherwise they stay public, as before.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-04 16:10:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
