@@ -202,6 +202,9 @@ WRITES: dict[tuple[str, str], Write] = {
         ],
     ),
     ("admin.revoke", "POST"): Write(ADMIN),
+    ("admin.retire_site", "POST"): Write(ADMIN),
+    ("admin.retire_class", "POST"): Write(ADMIN),
+    ("admin.retire_wave", "POST"): Write(ADMIN),
     ("admin.boundaries", "POST"): Write(
         ADMIN,
         body=lambda s: {"geo-file": _file(_boundary(s), "areas.geojson")},
@@ -349,3 +352,15 @@ def _first_answer(s: Scene) -> dict[str, Any]:
     )
     assert radio, "the first question page has a choice to answer"
     return {radio.group(1): radio.group(2), "draft_token": s.draft_token()}
+
+
+#: Routes that arrived after the matrix was written and have no case yet. They are
+#: reported by the strict xfail test_no_write_route_is_waiting_for_a_case until each has
+#: a Write above.
+NOT_YET_COVERED: dict[tuple[str, str], str] = {
+    ("admin.delete_response_page", "POST"): "needs a case",
+    ("admin.move_response_page", "POST"): "needs a case",
+    ("admin.edit_site_page", "POST"): "needs a case",
+    ("admin.edit_class_page", "POST"): "needs a case",
+    ("admin.edit_wave_page", "POST"): "needs a case",
+}
