@@ -29,6 +29,10 @@ class ServiceMessage(Enum):
         "instrument '{id}' version '{version}' is already stored with different content;"
         " give the changed form a new version in its settings sheet"
     )
+    INSTRUMENT_OWNED = (
+        "the instrument id '{id}' is used by another community; give your form another"
+        " form_id in its settings sheet"
+    )
     NO_SITE = "there is no site '{site}'"
     SITE_KIND = "site '{site}' is a {kind}, not a {wanted}"
     CSV_HEADER = "{source}: row 1: missing column(s) {columns}"

@@ -13,6 +13,7 @@ from flask import Flask
 
 from webapp.config import configure_app
 from webapp.database import configure_db
+from webapp.routing import register_converters
 
 __all__ = ["create_app"]
 
@@ -20,6 +21,7 @@ __all__ = ["create_app"]
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``PLACEVOICE_*`` environment variables, then ``config``."""
     app = Flask(__name__, instance_relative_config=False)
+    register_converters(app.url_map)
     configure_app(app, config)
     configure_db(app)
     add_extensions(app)

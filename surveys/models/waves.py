@@ -42,6 +42,9 @@ class InstrumentVersion(Base):
     source: Mapped[bytes] = mapped_column(LargeBinary)
     source_format: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: The community that imported it, the only one that sees and uses it; None for the
+    #: built-in instruments, which every community may use.
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), default=None)
 
 
 class Wave(Base):

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument, load_builtin, load_instrument
@@ -45,6 +45,7 @@ __all__ = [
     "register_instrument",
     "set_wave_status",
     "verify_password",
+    "visible_to",
 ]
 
 SITE_KINDS = ("school", "area")
@@ -130,8 +131,30 @@ def create_community(
     return community
 
 
-def register_instrument(session: Session, instrument: Instrument) -> InstrumentVersion:
-    """Store an instrument version; the same id+version with other content is refused."""
+def visible_to(community_id: int) -> ColumnElement[bool]:
+    """Instrument versions a community may see and use: its own and the built-in ones."""
+    return or_(
+        InstrumentVersion.community_id.is_(None), InstrumentVersion.community_id == community_id
+    )
+
+
+def register_instrument(
+    session: Session, instrument: Instrument, *, community_id: int | None = None
+) -> InstrumentVersion:
+    """Store an instrument version for ``community_id`` (None: a public, built-in one).
+
+    The same id+version with other content is refused, and so is an instrument id that
+    another community's versions already use.
+    """
+    owners = set(
+        session.scalars(
+            select(InstrumentVersion.community_id).where(
+                InstrumentVersion.instrument_id == instrument.id
+            )
+        )
+    )
+    if owners - {None, community_id}:
+        raise ServiceError(ServiceMessage.INSTRUMENT_OWNED, id=instrument.id)
     row = session.scalar(
         select(InstrumentVersion).where(
             InstrumentVersion.instrument_id == instrument.id,
@@ -150,6 +173,7 @@ def register_instrument(session: Session, instrument: Instrument) -> InstrumentV
         title=instrument.title(instrument.default_language)[:200],
         source=instrument.source_bytes,
         source_format=instrument.source_format,
+        community_id=community_id,
     )
     session.add(row)
     session.flush()
@@ -161,13 +185,15 @@ def ensure_builtin_instruments(session: Session) -> list[InstrumentVersion]:
     return [register_instrument(session, load_builtin(i)) for i in BUILTIN_IDS]
 
 
-def latest_instrument_version(session: Session, instrument_id: str) -> InstrumentVersion:
-    """The newest stored version of an instrument."""
+def latest_instrument_version(
+    session: Session, instrument_id: str, *, community_id: int | None = None
+) -> InstrumentVersion:
+    """The newest stored version of an instrument (of those ``community_id`` may use)."""
+    query = select(InstrumentVersion).where(InstrumentVersion.instrument_id == instrument_id)
+    if community_id is not None:
+        query = query.where(visible_to(community_id))
     row = session.scalar(
-        select(InstrumentVersion)
-        .where(InstrumentVersion.instrument_id == instrument_id)
-        .order_by(InstrumentVersion.created_at.desc(), InstrumentVersion.id.desc())
-        .limit(1)
+        query.order_by(InstrumentVersion.created_at.desc(), InstrumentVersion.id.desc()).limit(1)
     )
     if row is None:
         raise NotFound(ServiceMessage.NO_INSTRUMENT, id=instrument_id)
@@ -209,6 +235,10 @@ def create_wave(
     if exists is not None:
         raise ServiceError(ServiceMessage.WAVE_EXISTS, name=name)
     previous_wave = get_wave(session, community, previous) if previous else None
+    versions = [
+        latest_instrument_version(session, instrument_id, community_id=community.id)
+        for instrument_id in dict.fromkeys(instrument_ids)
+    ]
     wave = Wave(
         community=community,
         name=name,
@@ -216,8 +246,7 @@ def create_wave(
         retention_days=retention_days,
     )
     session.add(wave)
-    for instrument_id in dict.fromkeys(instrument_ids):
-        version = latest_instrument_version(session, instrument_id)
+    for version in versions:
         wave.instruments.append(WaveInstrument(instrument_version=version))
     session.flush()
     return wave

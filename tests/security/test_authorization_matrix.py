@@ -136,7 +136,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("coding.next_answer", "GET"): Rule(("coder", "admin"), ok=(200, 302)),
     ("coding.answer", "GET"): CODER,
     ("coding.answer", "POST"): CODER_FORM,
-    ("coding.remove_code", "POST"): CODER_FORM,
+    # one's own codes only: the world's code is the coder's, so the admin gets 404
+    ("coding.remove_code", "POST"): Rule(("coder", "admin"), ok=FORM, by_role={"admin": (404,)}),
     ("coding.agreement", "GET"): CODER,
     ("coding.reconcile_list", "GET"): CODER,
     ("coding.reconcile", "GET"): CODER,

@@ -228,3 +228,102 @@ def test_results_api_conforms_to_its_openapi_description(
                 assert all(row.get("site") != world.school_a.code for row in reply.json()["rows"])
 
         run()
+
+
+#: Ids past SQLite's and PostgreSQL's 64-bit signed integers (no row can have them).
+OUT_OF_RANGE_IDS = ("99999999999999999999", str(2**63), "0" * 30 + "1" * 20)
+#: The largest 64-bit id: in range, and no such row.
+LARGEST_ID = str(2**63 - 1)
+
+
+def _int_routes(app: Any) -> list[tuple[Any, str]]:
+    """(rule, method) for every route with an ``int`` URL variable, from ``app.url_map``."""
+    from werkzeug.routing import IntegerConverter
+
+    return sorted(
+        (
+            (rule, method)
+            for rule in app.url_map.iter_rules()
+            if any(isinstance(c, IntegerConverter) for c in rule._converters.values())
+            for method in rule.methods or ()
+            if method not in ("HEAD", "OPTIONS")
+        ),
+        key=lambda pair: (pair[0].rule, pair[1]),
+    )
+
+
+def test_every_int_url_variable_is_bounded_to_64_bits(app: Any) -> None:
+    """One converter for every ``<int:...>``: the 64-bit signed range, so ids fit the DB."""
+    from werkzeug.routing import IntegerConverter
+
+    from webapp.routing import MAX_ID, BoundedInt
+
+    routes = _int_routes(app)
+    assert len(routes) >= 20, "the app has its numeric-id routes"
+    unbounded = [
+        f"{rule.rule} <{name}>"
+        for rule, _method in routes
+        for name, converter in rule._converters.items()
+        if isinstance(converter, IntegerConverter)
+        and (not isinstance(converter, BoundedInt) or converter.max != MAX_ID)
+    ]
+    assert unbounded == [], f"int URL variables without the 64-bit bound: {unbounded}"
+
+
+@pytest.mark.parametrize("role", ["admin", "staff_own", "researcher", "coder", "anonymous"])
+def test_out_of_range_ids_are_404_on_every_int_route(
+    app: Any, world: World, client_as: Any, role: str
+) -> None:
+    """Every route with a numeric id: 404 for ids past 64 bits, never a 500 for any id."""
+    from werkzeug.routing import IntegerConverter
+
+    client = client_as(role)
+    params = world.params()
+    wrong = []
+    for rule, method in _int_routes(app):
+        for bad in (*OUT_OF_RANGE_IDS, LARGEST_ID):
+            values = {
+                name: (
+                    bad
+                    if isinstance(rule._converters.get(name), IntegerConverter)
+                    else params[name]
+                )
+                for name in rule.arguments
+            }
+            url = rule.rule
+            for name, value in values.items():
+                url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(value), url)
+            reply = client.open(url, method=method, data={})
+            reply.close()
+            if reply.status_code >= 500 or (bad != LARGEST_ID and reply.status_code != 404):
+                wrong.append(f"{method} {url} -> {reply.status_code}")
+    assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.parametrize("huge", [10**20, -(10**20), 2**63, "99999999999999999999"])
+def test_out_of_range_ids_in_bodies_are_refused_not_500(
+    app: Any, world: World, client_as: Any, huge: Any
+) -> None:
+    """Ids inside JSON bodies and uploaded files get the same 64-bit bound as URLs."""
+    import io
+    import json
+
+    payload = {
+        "id": "00000000-0000-4000-8000-000000000001",
+        "wave_id": huge,
+        "site_id": huge,
+        "instrument_id": "peer_interview",
+        "answers": {},
+    }
+    reply = client_as("researcher").post("/field/api/interviews", json=payload)
+    assert 400 <= reply.status_code < 500, reply.status_code
+    document = {
+        "format": "placevoice-field-export",
+        "interviews": [{**payload, "researcher_id": huge}],
+    }
+    upload = client_as("admin").post(
+        "/field/upload",
+        data={"file": (io.BytesIO(json.dumps(document).encode()), "unsent.json")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 200

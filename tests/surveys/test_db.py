@@ -41,6 +41,16 @@ def test_migrations_create_every_table(engine: Engine) -> None:
     assert "alembic_version" in tables
 
 
+def test_the_migrations_build_exactly_the_models_schema(engine: Engine) -> None:
+    """A model change without its Alembic revision (or the other way round) fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
 def test_migrating_twice_is_harmless(engine: Engine) -> None:
     first = migrate(engine)
     assert first and migrate(engine) == first

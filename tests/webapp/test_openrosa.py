@@ -315,6 +315,22 @@ def test_password_guessing_is_rate_limited(client, odk):
     assert int(blocked.headers["Retry-After"]) > 0
 
 
+def test_guessing_one_account_does_not_lock_out_colleagues_on_the_same_address(client, odk):
+    """Throttling is per account and address: one school Wi-Fi, many researchers."""
+    for n in range(11):
+        client.get("/openrosa/formList", headers=basic("collect@example.org", f"guess{n}"))
+    colleague = client.get("/openrosa/formList", headers=basic("outsider@example.org", PASSWORD))
+    assert colleague.status_code == 200
+    elsewhere = client.get(
+        "/openrosa/formList",
+        headers=basic("collect@example.org", PASSWORD),
+        environ_base={"REMOTE_ADDR": "10.0.7.7"},
+    )
+    assert elsewhere.status_code == 200
+    here = client.get("/openrosa/formList", headers=basic("collect@example.org", PASSWORD))
+    assert here.status_code == 429
+
+
 def test_guessing_one_account_from_many_addresses_is_throttled_per_account(
     client, odk, monkeypatch
 ):

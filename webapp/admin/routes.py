@@ -31,6 +31,7 @@ from surveys.services import (
     set_wave_status,
 )
 from surveys.services.drafts import set_teacher_pin
+from surveys.services.setup import visible_to
 from webapp.admin import bp
 from webapp.admin.forms import (
     ClassForm,
@@ -147,9 +148,9 @@ def dashboard() -> Page:
 
 def _instrument_choices() -> list[tuple[str, str]]:
     rows = db_session().execute(
-        select(InstrumentVersion.instrument_id, InstrumentVersion.title).order_by(
-            InstrumentVersion.instrument_id, InstrumentVersion.id
-        )
+        select(InstrumentVersion.instrument_id, InstrumentVersion.title)
+        .where(visible_to(current_user.community_id))
+        .order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)
     )
     return list({iid: (iid, f"{title} ({iid})") for iid, title in rows}.values())
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     current_app,
@@ -36,6 +35,7 @@ from webapp.auth.throttle import (
 )
 from webapp.database import db_session
 from webapp.extensions import login_manager
+from webapp.redirects import safe_target
 
 #: Session key holding the time (epoch seconds) of the signed-in user's last request.
 LAST_SEEN = "_pv_last_seen"
@@ -89,15 +89,6 @@ def home_for(role: str) -> str:
     return url_for(endpoint) if endpoint in current_app.view_functions else url_for("main.index")
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 def _verify(user: User | None, password: str) -> bool:
     if user is None:
         try:
@@ -144,7 +135,7 @@ def login() -> Any:
                 session[LAST_SEEN] = int(time.time())
                 audit(db, user.id, "login", "user", user.id)
                 db.commit()
-                target = _safe_next(request.args.get("next")) or home_for(user.role)
+                target = safe_target(request.args.get("next")) or home_for(user.role)
                 response = make_response(redirect(target))
                 response.set_cookie(
                     DEVICE_COOKIE,

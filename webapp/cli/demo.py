@@ -83,8 +83,27 @@ def demo(
         )
     if no_serve:
         return
+    serve_demo(url, host=host, port=port)
+
+
+#: Settings the demo serves with: plain http, so the session cookie is not ``Secure``
+#: (a browser would drop a Secure cookie sent over http, and sign-in would not stick).
+DEMO_CONFIG: dict[str, Any] = {"SESSION_COOKIE_SECURE": False}
+#: Hosts that only this machine can reach.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def serve_demo(url: str, *, host: str, port: int) -> None:
+    """Serve the demo over plain http until interrupted (warning when off this machine)."""
     from webapp.cli.serve import run_server
 
+    if host not in LOOPBACK:
+        click.echo(
+            f"warning: the demo serves plain http on {host}:{port}: passwords and answers"
+            " cross the network unencrypted and sign-in cookies are not Secure. Use it on a"
+            " trusted network only; for real use, run placevoice serve behind HTTPS.",
+            err=True,
+        )
     click.echo(f"\nplacevoice demo serving on http://{host}:{port}/ (Ctrl+C stops it)")
     run_server(
         db_url=url,
@@ -94,6 +113,7 @@ def demo(
         threads=4,
         secret_key=secrets.token_urlsafe(48),
         queue_workers=1,
+        extra=DEMO_CONFIG,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from pathlib import Path
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from instruments import validate_file
 from instruments.builtin import BUILTIN_IDS
-from surveys.errors import RowErrors
+from surveys.errors import NotFound, RowErrors
 from surveys.models import AccessCode, Community, InstrumentVersion, SchoolClass, Site, Wave
 from surveys.services import (
     create_community,
@@ -30,7 +31,7 @@ from surveys.services import (
 )
 from surveys.services.audit import audit
 from surveys.services.drafts import set_teacher_pin
-from surveys.services.setup import SLUG_PATTERN, slug_for
+from surveys.services.setup import SLUG_PATTERN, slug_for, visible_to
 from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 
 
@@ -116,15 +117,17 @@ def instruments() -> None:
 
 
 @instruments.command("list")
+@community_option
 @db_option
-def instruments_list(db_url: str | None) -> None:
-    """List stored instrument versions."""
+def instruments_list(db_url: str | None, community_slug: str | None) -> None:
+    """List the instrument versions the community may use (its own and the built-in ones)."""
     engine = open_db(db_url)
     with session_for(engine) as session:
+        query = select(InstrumentVersion)
+        with contextlib.suppress(NotFound):  # before init: only what is stored, if anything
+            query = query.where(visible_to(get_community(session, community_slug).id))
         rows = session.scalars(
-            select(InstrumentVersion).order_by(
-                InstrumentVersion.instrument_id, InstrumentVersion.id
-            )
+            query.order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)
         ).all()
         for row in rows:
             instrument = instrument_of(row)
@@ -162,17 +165,19 @@ def instruments_validate(files: tuple[str, ...]) -> None:
 
 
 @instruments.command("import")
+@community_option
 @db_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def instruments_import(db_url: str | None, file: str) -> None:
-    """Store an XLSForm as a new instrument version."""
+def instruments_import(db_url: str | None, community_slug: str | None, file: str) -> None:
+    """Store an XLSForm as a new instrument version of the community."""
     result = validate_file(file)
     if result.instrument is None:
         fail(result.error)
         return
     engine = open_db(db_url)
     with session_for(engine) as session:
-        row = register_instrument(session, result.instrument)
+        community = get_community(session, community_slug)
+        row = register_instrument(session, result.instrument, community_id=community.id)
         click.echo(f"imported {row.instrument_id} version {row.version}")
 
 

@@ -20,6 +20,7 @@ from surveys.services import coding
 from webapp.coding import bp
 from webapp.database import db_session
 from webapp.field.access import roles
+from webapp.redirects import safe_target
 
 CODERS = ("coder", "admin")
 
@@ -107,7 +108,7 @@ def themes() -> str | WerkzeugResponse:
                 example=request.form.get("example", ""),
             ),
             done="The theme was added to the codebook.",
-            then=request.form.get("back") or url_for("coding.themes"),
+            then=safe_target(request.form.get("back")) or url_for("coding.themes"),
         )
         if saved is not None:
             return saved
@@ -204,15 +205,15 @@ def answer(response_id: str, item: str) -> str | WerkzeugResponse:
 def remove_code(coding_id: int) -> WerkzeugResponse:
     """Remove one of your own codes."""
     user_id, _ = _ids()
-    back = request.form.get("back") or url_for("coding.home")
-    saved, error = _save(
-        lambda: coding.remove_coding(db_session(), coder_id=user_id, coding_id=coding_id),
-        done="The code was removed.",
-        then=back,
-    )
-    if error:
-        flash(error, "error")
-    return saved or redirect(back)
+    back = safe_target(request.form.get("back")) or url_for("coding.home")
+    session = db_session()
+    try:
+        coding.remove_coding(session, coder_id=user_id, coding_id=coding_id)
+    except coding.CodingError:
+        abort(404)  # not one of your codes: as if it did not exist
+    session.commit()
+    flash("The code was removed.", "success")
+    return redirect(back)
 
 
 @bp.get("/agreement")

@@ -169,8 +169,13 @@ def assignments() -> str | WerkzeugResponse:
         user = session.get(User, form.user_id.data)
         wave = session.get(Wave, form.wave_id.data)
         site = session.get(Site, form.site_id.data)
-        if user is None or wave is None or site is None:
-            abort(400)
+        if (
+            user is None
+            or wave is None
+            or site is None
+            or {user.community_id, wave.community_id, site.community_id} != {community_id}
+        ):
+            abort(404)  # not of this community: as if it did not exist
         try:
             field_service.assign_researcher(
                 session,
@@ -198,9 +203,14 @@ def assignments() -> str | WerkzeugResponse:
 def remove_assignment(assignment_id: int) -> WerkzeugResponse:
     """End an assignment."""
     session = db_session()
-    field_service.remove_assignment(
-        session, actor_id=int(current_user.id), assignment_id=assignment_id
+    removed = field_service.remove_assignment(
+        session,
+        actor_id=int(current_user.id),
+        community_id=int(current_user.community_id),
+        assignment_id=assignment_id,
     )
+    if not removed:
+        abort(404)
     session.commit()
     flash("Assignment removed.", "success")
     return redirect(url_for("field.assignments"))

@@ -98,18 +98,17 @@ def _remember(user: User, password: str) -> None:
 def _researcher() -> User | None:
     """The researcher the Basic credentials belong to.
 
-    Failed attempts are throttled per client address and per account (the same account
-    throttle as the sign-in page, so guessing from many addresses is slowed too).
+    Failed attempts are throttled exactly like the sign-in page (``webapp.auth.throttle``):
+    per account and client address, and per account. So colleagues behind one address (a
+    school's or a community centre's Wi-Fi) are never locked out by one person's typos.
     """
     auth: Authorization | None = request.authorization
     if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
         return None
     session = db_session()
-    key = ratelimit.client_key(request.remote_addr or "", str(current_app.secret_key))
     account = session.scalar(select(User).where(User.email == auth.username.strip().lower()))
     throttle = throttle_for(request, auth.username)
     try:
-        ratelimit.check(session, bucket="openrosa", key=key)
         throttle.check(session, account.id if account else None)
     except ratelimit.RateLimited as err:
         raise _TooMany(err.retry_after) from None
@@ -117,7 +116,6 @@ def _researcher() -> User | None:
         return account
     user = field_service.authenticate_researcher(session, auth.username, auth.password)
     if user is None:
-        ratelimit.record(session, bucket="openrosa", key=key)
         throttle.failed(session, account.id if account else None)
         session.commit()
         return None

@@ -33,6 +33,7 @@ from exports.xlsform import source_file, xlsx_file
 from surveys.models import InstrumentVersion, Response, Site, Wave
 from surveys.models.packs import PackRun
 from surveys.services.audit import audit
+from surveys.services.setup import visible_to
 from webapp.auth.access import community_wave, roles_required
 from webapp.database import db_session
 from webapp.results import bp
@@ -82,7 +83,9 @@ def index() -> str:
         ).all()
     )
     versions = session.scalars(
-        select(InstrumentVersion).order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)
+        select(InstrumentVersion)
+        .where(visible_to(current_user.community_id))
+        .order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)
     ).all()
     return render_template("results/index.html", waves=waves, counts=counts, versions=versions)
 
@@ -346,13 +349,19 @@ def export(wave_id: int, fmt: str, instrument: str | None = None) -> WerkzeugRes
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=name)
 
 
+def _instrument_version(version_id: int) -> InstrumentVersion:
+    """A built-in instrument version or one of the user's community; 404 for any other."""
+    version = db_session().get(InstrumentVersion, version_id)
+    if version is None or version.community_id not in (None, current_user.community_id):
+        abort(404)
+    return version
+
+
 @bp.get("/instruments/<int:version_id>/xlsform")
 @roles_required("admin")
 def xlsform(version_id: int) -> WerkzeugResponse:
     """The instrument's XLSForm exactly as stored."""
-    version = db_session().get(InstrumentVersion, version_id)
-    if version is None:
-        abort(404)
+    version = _instrument_version(version_id)
     file = source_file(version)
     return send_file(
         io.BytesIO(file.data),
@@ -366,9 +375,7 @@ def xlsform(version_id: int) -> WerkzeugResponse:
 @roles_required("admin")
 def xlsform_xlsx(version_id: int) -> WerkzeugResponse:
     """The instrument's XLSForm as an Excel workbook (for KoboToolbox and ODK)."""
-    version = db_session().get(InstrumentVersion, version_id)
-    if version is None:
-        abort(404)
+    version = _instrument_version(version_id)
     try:
         file = xlsx_file(version)
     except ValueError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from surveys.services.ratelimit import RateLimited, check, client_key, record
 from surveys.validation import relevant_items
 from webapp.database import db_session
 from webapp.extensions import csrf
+from webapp.redirects import safe_target
 from webapp.take import bp
 from webapp.take.flow import (
     INTERFACE_LANGUAGES,
@@ -175,15 +175,6 @@ def load_draft(rid: str) -> Ctx | WerkzeugResponse:
     if response.status != "draft":
         return redirect(url_for("take.done", who=response.channel, lang=response.language))
     return Ctx(response)
-
-
-def _safe_next(rid: str, target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(f"/s/{rid}/"):
-        return None
-    return target
 
 
 # --- start, area links, resume ------------------------------------------------------------
@@ -355,7 +346,7 @@ def language(rid: str) -> Page_:
         chosen = request.form.get("lang", "")
         if set_language(ctx.response, chosen):
             db_session().commit()
-        target = _safe_next(ctx.rid, request.form.get("next"))
+        target = safe_target(request.form.get("next"), within=f"/s/{ctx.rid}/")
         return redirect(target or _first_page(ctx))
     return render_template(
         "take/language.html",

@@ -104,14 +104,25 @@ def assign_researcher(
     return row
 
 
-def remove_assignment(session: Session, *, actor_id: int, assignment_id: int) -> None:
-    """End an assignment (the researcher's interviews stay)."""
-    row = session.get(ResearcherAssignment, assignment_id)
+def remove_assignment(
+    session: Session, *, actor_id: int, community_id: int, assignment_id: int
+) -> bool:
+    """End an assignment of ``community_id`` (the researcher's interviews stay).
+
+    False when there is no such assignment in that community: another community's
+    assignment is left alone, exactly as if it did not exist.
+    """
+    row = session.scalar(
+        select(ResearcherAssignment)
+        .join(Wave, Wave.id == ResearcherAssignment.wave_id)
+        .where(ResearcherAssignment.id == assignment_id, Wave.community_id == community_id)
+    )
     if row is None:
-        return
+        return False
     session.delete(row)
     audit(session, actor_id, "unassign_researcher", "user", row.user_id)
     session.flush()
+    return True
 
 
 def assignments_for(session: Session, user_id: int) -> list[Assignment]:

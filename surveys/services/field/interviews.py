@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Conflict, ServiceMessage
+from surveys.ids import parse_id
 from surveys.models import InstrumentVersion, Response, Site, Wave, utcnow
 from surveys.models.field import ConsentRecord, FieldInterview
 from surveys.services.field.assignments import check_assigned, wave_version
@@ -206,11 +207,11 @@ def receive_interview(
     answers = payload["answers"]
     if not isinstance(answers, Mapping):
         raise FieldError(FieldMessage.BAD_PAYLOAD, key="answers")
-    try:
-        wave = session.get(Wave, int(payload["wave_id"]))
-        site = session.get(Site, int(payload["site_id"]))
-    except (TypeError, ValueError):
-        raise NotAssigned(FieldMessage.NOT_ASSIGNED) from None
+    wave_id, site_id = parse_id(payload["wave_id"]), parse_id(payload["site_id"])
+    if wave_id is None or site_id is None:
+        raise NotAssigned(FieldMessage.NOT_ASSIGNED)
+    wave = session.get(Wave, wave_id)
+    site = session.get(Site, site_id)
     if (
         wave is None
         or site is None

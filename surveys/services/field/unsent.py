@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from surveys.errors import Conflict
+from surveys.ids import parse_id
 from surveys.models import User
 from surveys.services.audit import audit
 from surveys.services.field.common import EXPORT_FORMAT, FieldError, FieldMessage
@@ -50,10 +51,8 @@ def import_unsent(
             report.problems.append(f"{label}: not an object")
             continue
         label = f"interview {number} ({str(payload.get('id', ''))[:36]})"
-        try:
-            researcher = session.get(User, int(payload.get("researcher_id") or 0))
-        except (TypeError, ValueError):
-            researcher = None
+        researcher_id = parse_id(payload.get("researcher_id"))
+        researcher = session.get(User, researcher_id) if researcher_id is not None else None
         if researcher is None or researcher.community_id != community_id:
             report.problems.append(f"{label}: unknown researcher")
             continue
