@@ -9,6 +9,7 @@ below it (never this package):
 * :mod:`~surveys.models.audit` - the append-only audit log and its guard
 * :mod:`~surveys.models.field` - peer research and participatory coding
 * :mod:`~surveys.models.margins` - population margins for weighting
+* :mod:`~surveys.models.organisations` - partner organisations (the partnership network)
 * :mod:`~surveys.models.packs` - background pack runs
 * :mod:`~surveys.models.rate_limits` - the rate limiter's events
 
@@ -32,6 +33,7 @@ from surveys.models.field import (
     Theme,
 )
 from surveys.models.margins import ALL_AREAS, PopulationMargin
+from surveys.models.organisations import ORGANISATION_KINDS, Organisation
 from surveys.models.packs import ACTIVE_STATUSES, RUN_STATUSES, PackRun
 from surveys.models.rate_limits import RateEvent
 from surveys.models.waves import AccessCode, InstrumentVersion, Response, Wave, WaveInstrument
@@ -40,6 +42,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "ALL_AREAS",
     "NAMING",
+    "ORGANISATION_KINDS",
     "ROLES",
     "RUN_STATUSES",
     "AccessCode",
@@ -51,6 +54,7 @@ __all__ = [
     "ConsentRecord",
     "FieldInterview",
     "InstrumentVersion",
+    "Organisation",
     "PackRun",
     "PopulationMargin",
     "QuoteApproval",

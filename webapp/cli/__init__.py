@@ -29,6 +29,7 @@ _MODULES = (
     "webapp.cli.packs",
     "webapp.cli.users",
     "webapp.cli.maintenance",
+    "webapp.cli.network",
 )
 
 for _name in _MODULES:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("results", __name__)
 
-from webapp.results import routes  # noqa: E402,F401 - registers the views
+from webapp.results import network, routes  # noqa: E402,F401 - registers the views
