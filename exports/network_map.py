@@ -127,7 +127,10 @@ def network_svg(
             style = f'fill="#FFFFFF" stroke="{colour}" stroke-width="2" stroke-dasharray="3 2"'
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" {style}/>')
         label = escape(str(row.code))
-        parts.append(f'<text x="{x + r + 2:.1f}" y="{y + 3:.1f}" fill="#000000">{label}</text>')
+        parts.append(
+            f'<text x="{x + r + 2:.1f}" y="{y + 3:.1f}" fill="#000000" stroke="#FFFFFF"'
+            f' stroke-width="3" paint-order="stroke">{label}</text>'
+        )
     parts.append("</g>")
     parts.extend(_legend(organisations, set(changes)))
     parts.append("</svg>")

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from exports.network_pack import write_network_pack
+from exports.network_report import network_report
 from surveys.models import Organisation
 from surveys.services import get_community, get_wave
 from surveys.services.network import (
@@ -125,3 +127,25 @@ def network_export(db_url: str | None, wave_name: str, fmt: str, output: str | N
             " (see the wave's partnership page)",
             err=True,
         )
+
+
+@network.command("pack")
+@db_option
+@click.option("--wave", "wave_name", required=True, help="Wave name.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="PDF to write (default: <wave>-partnership.pdf here).",
+)
+def network_pack(db_url: str | None, wave_name: str, output: str | None) -> None:
+    """Write a wave's partnership pack: the maps (with the change since the previous
+    wave), every organisation's measures and every tie, as a tagged PDF."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        community = get_community(session)
+        wave = get_wave(session, community, wave_name)
+        report = network_report(session, wave)
+        path = Path(output or f"{wave_name.replace(' ', '-')}-partnership.pdf")
+        write_network_pack(report, path, community=community.name)
+    click.echo(f"network: partnership pack written to {path}")

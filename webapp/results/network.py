@@ -8,6 +8,7 @@ from flask import abort, render_template, send_file
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from exports.network_pack import network_pack_pdf
 from exports.network_report import MIN_RATERS, network_report
 from exports.packdata import slugify
 from surveys.services.audit import audit
@@ -47,5 +48,23 @@ def network_download(wave_id: int, fmt: str) -> WerkzeugResponse:
         mimetype=mimetype,
         as_attachment=True,
         download_name=f"{slugify(wave.name)}-network.{suffix}",
+        max_age=0,
+    )
+
+
+@bp.get("/<int:wave_id>/network/pack.pdf")
+@roles_required("admin")
+def network_pack(wave_id: int) -> WerkzeugResponse:
+    """The partnership pack (tagged PDF), made now (audit-logged)."""
+    wave = community_wave(wave_id)
+    session = db_session()
+    data = network_pack_pdf(network_report(session, wave), community=wave.community.name)
+    audit(session, current_user.id, "network_pack_download", "wave", wave.id)
+    session.commit()
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{slugify(wave.name)}-partnership.pdf",
         max_age=0,
     )
