@@ -85,8 +85,9 @@ def build_report(
     )
     previous_svg = None
     if previous is not None:
-        before = organisation_metrics(
-            ties=previous.ties, organisations=previous.organisations, min_raters=min_raters
+        named = previous.ties["target"].value_counts()
+        before = previous.organisations.assign(
+            in_degree=[int(named.get(code, 0)) for code in previous.organisations["code"]]
         )
         previous_svg = network_svg(
             organisations=before,
