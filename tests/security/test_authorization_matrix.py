@@ -97,6 +97,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.codes", "POST"): ADMIN_FORM,
     ("admin.sheet", "GET"): ADMIN,
     ("admin.revoke", "POST"): ADMIN_FORM,
+    ("admin.organisations", "GET"): ADMIN,
+    ("admin.organisations", "POST"): ADMIN_FORM,
     # results API: admins see all; school staff and researchers only their own sites' rows
     # (filtered in the body: test_api_rows_are_limited_to_own_sites)
     ("api.openapi", "GET"): PUBLIC,
@@ -182,6 +184,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("results.pack", "GET"): Rule(("admin",), ok=(200, 404)),
     ("results.xlsform", "GET"): ADMIN,
     ("results.xlsform_xlsx", "GET"): ADMIN,
+    ("results.network", "GET"): ADMIN,
+    ("results.network_download", "GET"): Rule(("admin",), ok=(200, 404)),
+    ("results.network_pack", "GET"): ADMIN,
     # the teacher's live count for a class: admins, and staff of that class's school only
     ("take.teacher_staff", "GET"): Rule(("admin", "school_staff"), hidden=("staff_other",)),
 }
@@ -272,6 +277,8 @@ def test_objects_of_another_community_are_404_for_its_admin(
         "admin.codes",
         "admin.sheet",
         "take.teacher_staff",
+        "results.network",
+        "results.network_pack",
     ):
         if endpoint not in app.view_functions:
             continue

@@ -31,7 +31,9 @@ def test_the_partnership_map_page_is_accessible(
         page.screenshot(path=str(SHOTS / f"network_{width}.png"), full_page=True)
         problems[width] = _violations(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-    assert problems == {1280: [], 320: []}
     assert page.locator("svg.network-map title").first.text_content() == (
         "Partnership map, Spring 2027"
     )
+    page.goto(f"{live_server}/admin/organisations")
+    problems["organisations"] = _violations(page)
+    assert problems == {1280: [], 320: [], "organisations": []}

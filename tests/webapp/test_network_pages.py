@@ -150,3 +150,62 @@ def test_the_partnership_pack_is_a_tagged_pdf_with_the_tables(
     result = run_cli("network", "pack", "--wave", "Spring 2027", "--output", str(out))
     assert result.exit_code == 0, result.output
     assert len(PdfReader(out).pages) >= 3
+
+
+def test_the_admin_page_lists_and_uploads_organisations(
+    client, login, make_user, session: Session, community: Community
+) -> None:
+    login(make_user("admin"))
+    assert "No partner organisations yet." in client.get("/admin/organisations").get_data(
+        as_text=True
+    )
+    bad = b"code,name,kind\nORG01,Riverside Primary,school\nORG02,,castle\n"
+    page = client.post(
+        "/admin/organisations",
+        data={"csv-file": (io.BytesIO(bad), "orgs.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "orgs.csv: row 3, column name: is empty" in page
+    assert "row 3, column kind: &#39;castle&#39; is not one of" in page
+    session.rollback()
+    assert session.scalars(select(Organisation)).all() == []  # nothing from the bad file
+    reply = client.post(
+        "/admin/organisations",
+        data={"csv-file": (io.BytesIO(ORGS), "orgs.csv")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 302
+    page = client.get("/admin/organisations").get_data(as_text=True)
+    assert "GP Surgery" in page and "4 organisations added and 0 updated." in page
+    session.rollback()
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "organisations_import"))
+    assert entry is not None and entry.detail == {"added": 4, "updated": 0}
+
+
+def test_an_organisation_answers_the_partnership_survey_and_appears_on_the_map(
+    client, session: Session, community: Community, make_site, make_wave, make_code
+) -> None:
+    from tests.webapp.test_take import TOKEN, post_page, start
+
+    import_organisations(
+        session, community=community, rows=parse_organisations_csv(ORGS, source="orgs.csv")
+    )
+    wave = make_wave("Spring 2027", instruments=("partnership",))
+    code = make_code(wave, make_site("A1", kind="area"), kind="token", instrument="partnership")
+    rid = start(client, code.code)
+    intro = client.get(f"/s/{rid}/intro").get_data(as_text=True)
+    assert "answering for your organisation" in intro and "postcode" not in intro
+    first = client.get(f"/s/{rid}/q/organisation").get_data(as_text=True)
+    found = TOKEN.search(first)
+    assert found is not None and "Which organisation are you answering for?" in first
+    token = found.group(1)
+    assert (
+        post_page(client, rid, "organisation", {"organisation": "ORG01"}, token).status_code == 302
+    )
+    assert post_page(client, rid, "partner_count", {"partner_count": "3"}, token).status_code == 302
+    page = client.get(f"/s/{rid}/q/tie_1").get_data(as_text=True)
+    assert "Organisation 1 you work with" in page
+    reply = post_page(client, rid, "tie_1", {"partner_1": "Food Bank"}, token)
+    assert reply.status_code == 302
+    page = client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "How much do you trust this organisation" in page

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from webapp.admin import routes  # noqa: E402,F401 - registers the views
+from webapp.admin import organisations, routes  # noqa: E402,F401 - registers the views
