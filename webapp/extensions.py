@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -62,7 +64,9 @@ def select_locale() -> str:
     language = getattr(g, "language", None)
     if language:
         return str(language)
-    return str(request.args.get("lang") or "en") if request else "en"
+    asked = str(request.args.get("lang") or "") if request else ""
+    # Only a well-formed language tag (en, pl, pt_BR); anything else would make Babel raise.
+    return asked if re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", asked) else "en"
 
 
 def init_extensions(app: Flask) -> None:

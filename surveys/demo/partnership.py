@@ -109,7 +109,10 @@ def add_partnership(
         for number, (code, _, _) in enumerate(ORGANISATIONS):
             if code in _SILENT[index]:
                 continue
-            partners = sorted(b for a, b in ties if a == code)[:10]
+            # New ties first, so the ten slots never crowd them out.
+            new = sorted(b for a, b in ties if a == code and (a, b) in _ADDED)
+            old = sorted(b for a, b in ties if a == code and (a, b) not in _ADDED)
+            partners = [*new, *old][:10]
             if index == 1 and code == "ORG17":
                 partners = [*partners[:9], UNLISTED]
             answers: dict[str, Any] = {

@@ -209,3 +209,10 @@ def test_an_organisation_answers_the_partnership_survey_and_appears_on_the_map(
     assert reply.status_code == 302
     page = client.get(reply.headers["Location"]).get_data(as_text=True)
     assert "How much do you trust this organisation" in page
+
+
+@pytest.mark.parametrize("lang", ["0", "x-y", "en", ""])
+def test_a_nonsense_lang_query_is_ignored_not_a_500(client, login, make_user, lang: str) -> None:
+    login(make_user("admin"))
+    assert client.get(f"/results/?lang={lang}").status_code == 200
+    assert client.get(f"/results/99999/network?lang={lang}").status_code == 404
