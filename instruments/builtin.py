@@ -13,7 +13,7 @@ __all__ = ["BUILTIN_DIR", "BUILTIN_IDS", "builtin_path", "load_builtin"]
 BUILTIN_DIR = Path(__file__).with_name("builtin")
 
 #: Built-in instrument ids, in the order the product presents them.
-BUILTIN_IDS = ("pupil_perception", "resident_baseline", "peer_interview")
+BUILTIN_IDS = ("pupil_perception", "resident_baseline", "peer_interview", "partnership")
 
 
 def builtin_path(instrument_id: str) -> Path:

@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 from instruments.model import Instrument
 from surveys.demo.coding import code_pupil_answers
 from surveys.demo.panel import DEMO_CODE_SECRET, DemoPanel, PanelCheck, plant_panel
+from surveys.demo.partnership import add_partnership
 from surveys.demo.responses import (
     INTERVIEW_INSTRUMENT,
+    PARTNERSHIP_INSTRUMENT,
     PUPIL_INSTRUMENT,
     RESIDENT_INSTRUMENT,
     ResponseWriter,
@@ -199,7 +201,7 @@ class _Builder(ResponseWriter):
         )
 
         self.step("waves and accounts")
-        ids = (PUPIL_INSTRUMENT, RESIDENT_INSTRUMENT, INTERVIEW_INSTRUMENT)
+        ids = (PUPIL_INSTRUMENT, RESIDENT_INSTRUMENT, INTERVIEW_INSTRUMENT, PARTNERSHIP_INSTRUMENT)
         waves: list[tuple[Wave, WaveSpec]] = []
         for wave_spec in (PREVIOUS_WAVE, CURRENT_WAVE):
             wave = create_wave(
@@ -251,6 +253,15 @@ class _Builder(ResponseWriter):
             self._pupils(wave, wave_spec, index)
             self.step(f"resident responses, {wave_spec.name}")
             self._residents(wave, wave_spec, index)
+        self.step("partner organisations and their partnership responses")
+        add_partnership(
+            session,
+            community=community,
+            waves=[wave for wave, _ in waves],
+            version=self.versions[PARTNERSHIP_INSTRUMENT],
+            seed=self.seed,
+            starts=[fixed_time(spec.start, 1, 0) for _, spec in waves],
+        )
         self.step("peer interviews and drafts")
         self._interviews(current, CURRENT_WAVE)
         self._drafts(current, CURRENT_WAVE)

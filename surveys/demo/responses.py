@@ -31,6 +31,7 @@ from surveys.services.field import assign_researcher, record_interview, review_i
 
 __all__ = [
     "INTERVIEW_INSTRUMENT",
+    "PARTNERSHIP_INSTRUMENT",
     "PUPIL_INSTRUMENT",
     "RESIDENT_INSTRUMENT",
     "ResponseWriter",
@@ -41,6 +42,7 @@ __all__ = [
 DEMO_NAMESPACE = uuid.UUID("6f1c9c1e-3d1a-5b7e-9a55-7269766572ab")
 CHUNK = 1000
 PUPIL_INSTRUMENT = "pupil_perception"
+PARTNERSHIP_INSTRUMENT = "partnership"
 RESIDENT_INSTRUMENT = "resident_baseline"
 INTERVIEW_INSTRUMENT = "peer_interview"
 #: In-progress pupil drafts in the open wave.

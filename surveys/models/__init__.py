@@ -12,6 +12,7 @@ below it (never this package):
 * :mod:`~surveys.models.packs` - pack runs on the task queue and their packs
 * :mod:`~surveys.models.boundaries` - area boundaries for maps
 * :mod:`~surveys.models.panel` - identification codes, panel links and linking reports
+* :mod:`~surveys.models.organisations` - partner organisations (the partnership network)
 * :mod:`~surveys.models.rate_limits` - the rate limiter's events
 
 Importing this package registers every table in ``Base.metadata`` (what Alembic and
@@ -35,6 +36,7 @@ from surveys.models.field import (
     Theme,
 )
 from surveys.models.margins import ALL_AREAS, PopulationMargin
+from surveys.models.organisations import ORGANISATION_KINDS, Organisation
 from surveys.models.packs import (
     ACTIVE_STATUSES,
     ITEM_STATUSES,
@@ -52,6 +54,7 @@ __all__ = [
     "ITEM_STATUSES",
     "LINK_RULES",
     "NAMING",
+    "ORGANISATION_KINDS",
     "ROLES",
     "RUN_STATUSES",
     "AccessCode",
@@ -64,6 +67,7 @@ __all__ = [
     "ConsentRecord",
     "FieldInterview",
     "InstrumentVersion",
+    "Organisation",
     "PackRun",
     "PackRunItem",
     "PanelCode",

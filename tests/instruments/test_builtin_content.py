@@ -1,4 +1,4 @@
-"""Content checks for the three built-in instruments (instruments/builtin/*.md).
+"""Content checks for the built-in instruments (instruments/builtin/*.md).
 
 These read the files the product ships, convert them with pyxform exactly as the
 instrument loader does, and check the survey-methodology rules from DESIGN.md
@@ -16,13 +16,14 @@ import pytest
 from pyxform.xls2xform import convert
 
 BUILTIN = Path(__file__).resolve().parents[2] / "instruments" / "builtin"
-INSTRUMENTS = ["pupil_perception", "resident_baseline", "peer_interview"]
+INSTRUMENTS = ["pupil_perception", "resident_baseline", "peer_interview", "partnership"]
 
 EN, PL, TR, UR = "English (en)", "Polski (pl)", "Türkçe (tr)", "اردو (ur)"
 LANGUAGES = {
     "pupil_perception": {EN, PL},
     "resident_baseline": {EN, PL, TR, UR},
     "peer_interview": {EN, PL},
+    "partnership": {EN},
 }
 ITEM_RANGES = {"pupil_perception": (28, 35), "resident_baseline": (20, 25)}
 DOMAINS = {
@@ -140,7 +141,7 @@ def test_settings(name):
     assert f["id_string"] == name
     assert re.fullmatch(r"\d{4}\.\d+", f["version"])
     assert f["default_language"] == EN
-    drafts = [d.strip() for d in f["draft_languages"].split(",")]
+    drafts = [d.strip() for d in f.get("draft_languages", "").split(",") if d.strip()]
     assert set(drafts) == LANGUAGES[name] - {EN}
 
 
@@ -468,3 +469,19 @@ def test_peer_core_pools_with_resident_baseline(item):
     assert strip(choices("peer_interview", peer["list_name"])) == strip(
         choices("resident_baseline", resident["list_name"])
     )
+
+
+# --- partnership --------------------------------------------------------------------------
+
+
+def test_partnership_ties_carry_the_partner_tool_ratings():
+    q = by_name("partnership")
+    slots = sorted(int(n.split("_")[1]) for n in q if n.startswith("partner_") and n[8:].isdigit())
+    assert slots == list(range(1, 11))
+    for i in slots:
+        for rating in ("frequency", "trust", "value"):
+            item = q[f"{rating}_{i}"]
+            assert item["list_name"] == f"{rating}4"
+            assert "PARTNER tool" in item["source"]
+            assert f"partner_{i}" in relevance_of(item)
+    assert q["organisation"]["bind"]["required"] == "yes"

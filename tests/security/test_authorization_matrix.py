@@ -118,6 +118,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.retire_class", "POST"): ADMIN_FORM,
     ("admin.retire_wave", "GET"): ADMIN,
     ("admin.retire_wave", "POST"): ADMIN_FORM,
+    ("admin.organisations", "GET"): ADMIN,
+    ("admin.organisations", "POST"): ADMIN_FORM,
     # results API: admins see all; school staff and researchers only their own sites' rows
     # (filtered in the body: test_api_rows_are_limited_to_own_sites)
     ("api.openapi", "GET"): PUBLIC,
@@ -220,6 +222,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("admin.boundaries", "GET"): ADMIN,
     ("admin.boundaries", "POST"): ADMIN_FORM,
+    ("results.network", "GET"): ADMIN,
+    ("results.network_download", "GET"): Rule(("admin",), ok=(200, 404)),
+    ("results.network_pack", "GET"): ADMIN,
     # the teacher's live count for a class: admins, and staff of that class's school only
     ("take.teacher_staff", "GET"): Rule(("admin", "school_staff"), hidden=("staff_other",)),
 }
@@ -320,6 +325,8 @@ def test_objects_of_another_community_are_404_for_its_admin(
         "admin.retire_class",
         "admin.retire_wave",
         "explorer.site",
+        "results.network",
+        "results.network_pack",
     ):
         if endpoint not in app.view_functions:
             continue

@@ -400,3 +400,23 @@ def test_a_second_build_adds_nothing(demo_url: str) -> None:
     engine.dispose()
     assert not result.built and result.seed == 2027
     assert before == after and communities == 1
+
+
+def test_the_demo_partnership_network_has_the_planted_change(demo: Session) -> None:
+    from analysis.network import tie_changes
+    from surveys.demo.partnership import UNLISTED
+    from surveys.models import Wave
+    from surveys.services.network import wave_network
+
+    before, after = (
+        wave_network(demo, demo.scalars(select(Wave).where(Wave.name == name)).one())
+        for name in ("Spring 2026", "Spring 2027")
+    )
+    assert len(after.organisations) == 25
+    assert (before.responses, after.responses) == (23, 24)
+    changes = tie_changes(before=before.ties, after=after.ties).set_index(["source", "target"])
+    change = changes["change"]
+    assert change[("ORG21", "ORG06")] == "new" and change[("ORG06", "ORG21")] == "new"
+    assert change[("ORG16", "ORG01")] == "lost" and change[("ORG01", "ORG16")] == "lost"
+    assert (change == "kept").sum() > 50
+    assert [r.text for r in after.review] == [UNLISTED] and before.review == []

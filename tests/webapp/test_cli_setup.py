@@ -22,7 +22,7 @@ def test_init_is_idempotent_and_registers_builtins(run_cli, session: Session) ->
     listed = run_cli("instruments", "list")
     assert listed.exit_code == 0
     ids = [line.split("\t")[0] for line in listed.output.strip().splitlines()]
-    assert ids == ["peer_interview", "pupil_perception", "resident_baseline"]
+    assert ids == ["partnership", "peer_interview", "pupil_perception", "resident_baseline"]
 
 
 def test_commands_need_an_initialised_database(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -8,5 +8,6 @@ from webapp.admin import (  # noqa: E402,F401 - registers the views
     boundaries,
     corrections,
     imports,
+    organisations,
     routes,
 )

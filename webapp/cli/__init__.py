@@ -35,6 +35,7 @@ _MODULES = (
     "webapp.cli.corrections",
     "webapp.cli.areas",
     "webapp.cli.panel",
+    "webapp.cli.network",
 )
 
 for _name in _MODULES:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("results", __name__)
 
-from webapp.results import panel, routes  # noqa: E402,F401 - registers the views
+from webapp.results import network, panel, routes  # noqa: E402,F401 - registers the views

@@ -155,6 +155,8 @@ class Ctx:
             "language": self.language,
             "title": self.instrument.title(self.language),
             "pupil": self.response.channel == "class",
+            # The partnership survey is answered for an organisation (English only).
+            "partnership": self.instrument.id == "partnership",
         }
 
 
