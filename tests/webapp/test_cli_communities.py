@@ -127,3 +127,30 @@ def test_codes_issue_names_the_instruments_when_it_cannot_choose(
         "does not use instrument 'pupil_perception' (it uses peer_interview, resident_baseline)"
         in (result.output)
     )
+
+
+def test_corrections_and_settings_work_on_the_community_named(
+    run_cli: Callable[..., Any], session: Session, tmp_path: Path
+) -> None:
+    ok(run_cli("init", "--community", "pembury"))
+    ok(run_cli("communities", "create", "wallsend"))
+    for slug, name in (("pembury", "Ash"), ("wallsend", "Oak")):
+        sites = tmp_path / f"{slug}.csv"
+        sites.write_text(f"site_id,name,kind\nS01,{name},school\n")
+        ok(run_cli("sites", "import", str(sites), "--community", slug))
+
+    refused = run_cli("sites", "edit", "S01", "--name", "Birch")
+    assert refused.exit_code == 1 and "--community" in refused.output
+    ok(run_cli("sites", "edit", "S01", "--name", "Birch", "--community", "wallsend"))
+    ok(run_cli("sites", "retire", "S01", "--yes", "--community", "wallsend"))
+    ok(run_cli("communities", "settings", "--k", "12", "--community", "wallsend"))
+
+    session.rollback()
+    by_slug = {c.slug: c for c in session.scalars(select(Community))}
+    names = {
+        slug: session.scalar(select(Site).where(Site.community_id == c.id))
+        for slug, c in by_slug.items()
+    }
+    assert (names["pembury"].name, names["pembury"].retired_at) == ("Ash", None)
+    assert names["wallsend"].name == "Birch" and names["wallsend"].retired_at is not None
+    assert (by_slug["pembury"].suppression_k, by_slug["wallsend"].suppression_k) == (10, 12)

@@ -30,7 +30,6 @@ _MODULES = (
     "webapp.cli.packs",
     "webapp.cli.users",
     "webapp.cli.maintenance",
-    "webapp.cli.community",
     "webapp.cli.backup",
     "webapp.cli.corrections",
     "webapp.cli.areas",

@@ -34,7 +34,7 @@ from surveys.services.corrections import (
     retire,
     set_pins,
 )
-from webapp.cli.common import db_option, fail, open_db, session_for
+from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 
 __all__ = ["register"]
 
@@ -62,15 +62,18 @@ def _undo(func: click.decorators.FC) -> click.decorators.FC:
 
 
 @click.command("delete")
+@community_option
 @click.argument("response_id")
 @click.option("--reason", required=True, help="Why (kept in the audit log), e.g. 'test run'.")
 @_yes
 @db_option
-def responses_delete(response_id: str, reason: str, yes: bool, db_url: str | None) -> None:
+def responses_delete(
+    response_id: str, reason: str, yes: bool, db_url: str | None, community_slug: str | None = None
+) -> None:
     """Delete one response, e.g. a teacher's test run, with a reason."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         response = community_response(session, community.id, response_id)
         where = response.site.name if response.site else "no site"
         _confirm(
@@ -85,15 +88,22 @@ def responses_delete(response_id: str, reason: str, yes: bool, db_url: str | Non
 
 
 @click.command("move")
+@community_option
 @click.argument("response_id")
 @click.option("--site", "site_code", required=True, metavar="ID", help="The school's site id.")
 @click.option("--class", "class_name", required=True, metavar="NAME", help="The class.")
 @db_option
-def responses_move(response_id: str, site_code: str, class_name: str, db_url: str | None) -> None:
+def responses_move(
+    response_id: str,
+    site_code: str,
+    class_name: str,
+    db_url: str | None,
+    community_slug: str | None = None,
+) -> None:
     """Move a pupil's response to another class (of any school)."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         response = community_response(session, community.id, response_id)
         to = community_class(session, community.id, site_code, class_name)
         before, after = move_response(
@@ -106,6 +116,7 @@ def responses_move(response_id: str, site_code: str, class_name: str, db_url: st
 
 
 @click.command("edit")
+@community_option
 @click.argument("site_code", metavar="SITE_ID")
 @click.option("--name", default=None, help="New name.")
 @click.option("--population", type=int, default=None, help="Pupils on roll or households.")
@@ -117,11 +128,12 @@ def sites_edit(
     population: int | None,
     postcodes: str | None,
     db_url: str | None,
+    community_slug: str | None = None,
 ) -> None:
     """Change a school's or area's name, population or postcodes."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         site = community_site(session, community.id, site_code)
         changed = edit_site(
             session,
@@ -149,11 +161,12 @@ def _retire_or_restore(
     undo: bool,
     yes: bool,
     what: str,
+    community_slug: str | None = None,
 ) -> None:
     """Retire (after asking) or bring back the object ``find`` gives; print the outcome."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         obj = find(session, community.id)
         if undo:
             restore(session, actor=None, community_id=community.id, obj=obj)
@@ -164,11 +177,14 @@ def _retire_or_restore(
 
 
 @click.command("retire")
+@community_option
 @click.argument("site_code", metavar="SITE_ID")
 @_undo
 @_yes
 @db_option
-def sites_retire(site_code: str, undo: bool, yes: bool, db_url: str | None) -> None:
+def sites_retire(
+    site_code: str, undo: bool, yes: bool, db_url: str | None, community_slug: str | None = None
+) -> None:
     """Retire a school or area: its codes stop working; its responses stay in analysis."""
     _retire_or_restore(
         db_url,
@@ -176,10 +192,12 @@ def sites_retire(site_code: str, undo: bool, yes: bool, db_url: str | None) -> N
         undo=undo,
         yes=yes,
         what=f"site {site_code}",
+        community_slug=community_slug,
     )
 
 
 @click.command("edit")
+@community_option
 @click.argument("site_code", metavar="SITE_ID")
 @click.argument("class_name", metavar="CLASS")
 @click.option("--name", default=None, help="New name.")
@@ -193,11 +211,12 @@ def classes_edit(
     year_group: int | None,
     size: int | None,
     db_url: str | None,
+    community_slug: str | None = None,
 ) -> None:
     """Change a class's name, year group or size."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         cls = community_class(session, community.id, site_code, class_name)
         changed = edit_class(
             session,
@@ -212,13 +231,19 @@ def classes_edit(
 
 
 @click.command("retire")
+@community_option
 @click.argument("site_code", metavar="SITE_ID")
 @click.argument("class_name", metavar="CLASS")
 @_undo
 @_yes
 @db_option
 def classes_retire(
-    site_code: str, class_name: str, undo: bool, yes: bool, db_url: str | None
+    site_code: str,
+    class_name: str,
+    undo: bool,
+    yes: bool,
+    db_url: str | None,
+    community_slug: str | None = None,
 ) -> None:
     """Retire a class: its code stops working; its responses stay in analysis."""
     _retire_or_restore(
@@ -227,6 +252,7 @@ def classes_retire(
         undo=undo,
         yes=yes,
         what=f"class {site_code} {class_name}",
+        community_slug=community_slug,
     )
 
 
@@ -245,15 +271,16 @@ def read_pin_rows(data: bytes, source: str) -> list[PinRow]:
 
 
 @click.command("pins")
+@community_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @db_option
-def classes_pins(file: str, db_url: str | None) -> None:
+def classes_pins(file: str, db_url: str | None, community_slug: str | None = None) -> None:
     """Set many teacher PINs from a CSV: site_id, class, pin (all or nothing)."""
     source = Path(file).name
     rows = read_pin_rows(Path(file).read_bytes(), source)
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         count = set_pins(session, actor=None, community_id=community.id, rows=rows, source=source)
     click.echo(f"pins: {count} teacher PINs set")
 
@@ -269,25 +296,31 @@ def _wave(session: Session, community_id: int, name: str) -> Wave:
 
 
 @click.command("rename")
+@community_option
 @click.argument("name")
 @click.argument("new_name")
 @db_option
-def waves_rename(name: str, new_name: str, db_url: str | None) -> None:
+def waves_rename(
+    name: str, new_name: str, db_url: str | None, community_slug: str | None = None
+) -> None:
     """Give a wave a new name."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         wave = _wave(session, community.id, name)
         rename_wave(session, actor=None, community_id=community.id, wave=wave, name=new_name)
     click.echo(f"wave '{name}' is now '{new_name.strip()}'")
 
 
 @click.command("retire")
+@community_option
 @click.argument("name")
 @_undo
 @_yes
 @db_option
-def waves_retire(name: str, undo: bool, yes: bool, db_url: str | None) -> None:
+def waves_retire(
+    name: str, undo: bool, yes: bool, db_url: str | None, community_slug: str | None = None
+) -> None:
     """Retire a wave (e.g. a practice round): its codes stop working; its data stays."""
     _retire_or_restore(
         db_url,
@@ -295,6 +328,7 @@ def waves_retire(name: str, undo: bool, yes: bool, db_url: str | None) -> None:
         undo=undo,
         yes=yes,
         what=f"wave '{name}'",
+        community_slug=community_slug,
     )
 
 

@@ -20,7 +20,7 @@ from surveys.services.network import (
     parse_organisations_csv,
     wave_network,
 )
-from webapp.cli.common import db_option, open_db, session_for
+from webapp.cli.common import community_option, db_option, open_db, session_for
 
 __all__ = ["register"]
 
@@ -40,10 +40,13 @@ def organisations() -> None:
 
 
 @organisations.command("import")
+@community_option
 @db_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check the file and say what would change.")
-def organisations_import(db_url: str | None, file: str, dry_run: bool) -> None:
+def organisations_import(
+    db_url: str | None, file: str, dry_run: bool, community_slug: str | None = None
+) -> None:
     """Add or update partner organisations from a CSV.
 
     Columns: code (short and unique, e.g. ORG07), name, kind (one of school,
@@ -54,7 +57,9 @@ def organisations_import(db_url: str | None, file: str, dry_run: bool) -> None:
     rows = parse_organisations_csv(path.read_bytes(), source=path.name)
     engine = open_db(db_url)
     with session_for(engine) as session:
-        added, updated = import_organisations(session, community=get_community(session), rows=rows)
+        added, updated = import_organisations(
+            session, community=get_community(session, community_slug), rows=rows
+        )
         if dry_run:
             session.rollback()
     verb = "would be" if dry_run else "were"
@@ -62,12 +67,13 @@ def organisations_import(db_url: str | None, file: str, dry_run: bool) -> None:
 
 
 @organisations.command("list")
+@community_option
 @db_option
-def organisations_list(db_url: str | None) -> None:
+def organisations_list(db_url: str | None, community_slug: str | None = None) -> None:
     """Print the partner organisations as CSV (code, name, kind)."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["code", "name", "kind"])
@@ -88,6 +94,7 @@ def network() -> None:
 
 
 @network.command("export")
+@community_option
 @db_option
 @click.option("--wave", "wave_name", required=True, help="Wave name.")
 @click.option(
@@ -104,7 +111,13 @@ def network() -> None:
     default=None,
     help="File to write (default: <wave>-network.csv or .graphml here).",
 )
-def network_export(db_url: str | None, wave_name: str, fmt: str, output: str | None) -> None:
+def network_export(
+    db_url: str | None,
+    wave_name: str,
+    fmt: str,
+    output: str | None,
+    community_slug: str | None = None,
+) -> None:
     """Write a wave's partnership ties as a CSV edge list or GraphML.
 
     Names in responses that match no organisation are left out and counted; add the
@@ -112,7 +125,7 @@ def network_export(db_url: str | None, wave_name: str, fmt: str, output: str | N
     """
     engine = open_db(db_url)
     with session_for(engine) as session:
-        wave = get_wave(session, get_community(session), wave_name)
+        wave = get_wave(session, get_community(session, community_slug), wave_name)
         found = wave_network(session, wave)
         data = edges_csv(found).encode() if fmt == "edges" else graphml_bytes(found)
     path = Path(output or f"{wave_name.replace(' ', '-')}-network{NETWORK_FORMATS[fmt]}")
@@ -130,6 +143,7 @@ def network_export(db_url: str | None, wave_name: str, fmt: str, output: str | N
 
 
 @network.command("pack")
+@community_option
 @db_option
 @click.option("--wave", "wave_name", required=True, help="Wave name.")
 @click.option(
@@ -138,12 +152,14 @@ def network_export(db_url: str | None, wave_name: str, fmt: str, output: str | N
     default=None,
     help="PDF to write (default: <wave>-partnership.pdf here).",
 )
-def network_pack(db_url: str | None, wave_name: str, output: str | None) -> None:
+def network_pack(
+    db_url: str | None, wave_name: str, output: str | None, community_slug: str | None = None
+) -> None:
     """Write a wave's partnership pack: the maps (with the change since the previous
     wave), every organisation's measures and every tie, as a tagged PDF."""
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         wave = get_wave(session, community, wave_name)
         report = network_report(session, wave)
         path = Path(output or f"{wave_name.replace(' ', '-')}-partnership.pdf")

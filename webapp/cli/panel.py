@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from webapp.cli.common import db_option, open_db, session_for
+from webapp.cli.common import community_option, db_option, open_db, session_for
 
 __all__ = ["register"]
 
@@ -35,6 +35,7 @@ def _print_report(report: dict[str, object], k: int) -> None:
 
 
 @panel.command("link")
+@community_option
 @db_option
 @click.option("--wave", "wave_name", required=True, metavar="NEW", help="The later wave.")
 @click.option(
@@ -52,7 +53,11 @@ def _print_report(report: dict[str, object], k: int) -> None:
     help="Loosest rule: codes may differ in at most this many characters.",
 )
 def panel_link(
-    db_url: str | None, wave_name: str, previous_name: str, max_differences: int
+    db_url: str | None,
+    wave_name: str,
+    previous_name: str,
+    max_differences: int,
+    community_slug: str | None = None,
 ) -> None:
     """Link the pupils of wave NEW to wave OLD (same school, one year group up).
 
@@ -63,7 +68,7 @@ def panel_link(
 
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         wave = get_wave(session, community, wave_name)
         previous = get_wave(session, community, previous_name)
         run = link_waves(session, wave=wave, previous=previous, max_distance=max_differences)
@@ -75,9 +80,10 @@ def panel_link(
 
 
 @panel.command("report")
+@community_option
 @db_option
 @click.option("--wave", "wave_name", required=True, metavar="NEW", help="A linked wave.")
-def panel_report(db_url: str | None, wave_name: str) -> None:
+def panel_report(db_url: str | None, wave_name: str, community_slug: str | None = None) -> None:
     """Print the match report per school of the wave's last linking (counts below k as [c])."""
     from surveys.services import get_community, get_wave
     from surveys.services.panel.linking import report_of
@@ -85,7 +91,7 @@ def panel_report(db_url: str | None, wave_name: str) -> None:
 
     engine = open_db(db_url)
     with session_for(engine) as session:
-        community = get_community(session)
+        community = get_community(session, community_slug)
         wave = get_wave(session, community, wave_name)
         report = report_of(session, wave)
         if report is None:

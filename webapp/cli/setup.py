@@ -31,6 +31,7 @@ from surveys.services import (
 )
 from surveys.services.audit import audit
 from surveys.services.drafts import set_teacher_pin
+from surveys.services.settings import community_settings, update_community_settings
 from surveys.services.setup import SLUG_PATTERN, slug_for, visible_to
 from webapp.cli.common import community_option, db_option, fail, open_db, session_for
 
@@ -88,7 +89,7 @@ def communities() -> None:
 @click.argument("slug")
 @click.option("--name", default="", help="The community's name (default: the slug).")
 @click.option(
-    "--k", "suppression_k", type=click.IntRange(min=5), default=None, help="Suppression threshold."
+    "--k", "suppression_k", type=click.IntRange(5, 30), default=None, help="Suppression threshold."
 )
 def communities_create(db_url: str | None, slug: str, name: str, suppression_k: int | None) -> None:
     """Add a community (a slug such as 'pembury' names it on the command line)."""
@@ -109,6 +110,40 @@ def communities_list(db_url: str | None) -> None:
                 f"{community.slug}\t{community.name}\t{len(community.sites)} sites"
                 f"\t{len(community.waves)} waves"
             )
+
+
+@communities.command("settings")
+@community_option
+@db_option
+@click.option(
+    "--k",
+    "k",
+    default=None,
+    metavar="N",
+    help="Suppression threshold: hide figures based on fewer than N people (5 to 30).",
+)
+@click.option(
+    "--pack-min",
+    "pack_min",
+    default=None,
+    metavar="N",
+    help="Responses a site needs for a full pack; smaller sites get a short one (>= k).",
+)
+def communities_settings(
+    db_url: str | None, community_slug: str | None, k: str | None, pack_min: str | None
+) -> None:
+    """Show the settings, or change them with --k and --pack-min."""
+    engine = open_db(db_url)
+    with session_for(engine) as session:
+        community = get_community(session, community_slug)
+        if k is None and pack_min is None:
+            settings = community_settings(community)
+        else:
+            settings = update_community_settings(community, k=k, pack_min=pack_min)
+        click.echo(
+            f"{community.name}: suppression threshold k = {settings.suppression_k};"
+            f" full pack from {settings.pack_min_responses} responses"
+        )
 
 
 @click.group()
