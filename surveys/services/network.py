@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.network import RATINGS, build_graph
+from surveys.csvfiles import csv_rows
 from surveys.errors import RowErrors, ServiceError, ServiceMessage
 from surveys.models import (
     ORGANISATION_KINDS,
@@ -59,24 +60,11 @@ def parse_organisations_csv(data: bytes, *, source: str) -> list[tuple[str, str,
     Returns ``(code, name, kind)`` rows; raises :class:`RowErrors` naming each bad row
     and column, or :class:`ServiceError` for an unreadable file or missing columns.
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ServiceError(
-            ServiceMessage.CSV_UNREADABLE, source=source, detail="it is not UTF-8 text"
-        ) from err
-    reader = csv.DictReader(io.StringIO(text))
-    header = [(h or "").strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in ("code", "name", "kind") if c not in header]
-    if missing:
-        raise ServiceError(ServiceMessage.CSV_HEADER, source=source, columns=", ".join(missing))
+    table = csv_rows(data, source=source, required=("code", "name", "kind"))
     problems: list[str] = []
     rows: list[tuple[str, str, str]] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        if not any(row.values()):
-            continue
+    for number, row in table:
 
         def bad(column: str, detail: str, number: int = number) -> None:
             problems.append(

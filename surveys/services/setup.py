@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from instruments import Instrument, load_builtin, load_instrument
 from instruments.builtin import BUILTIN_IDS
+from surveys.csvfiles import csv_rows
 from surveys.errors import NotFound, RowErrors, ServiceError, ServiceMessage
 from surveys.models import (
     ROLES,
@@ -285,33 +284,11 @@ def parse_sites_csv(data: bytes, *, source: str = "sites.csv") -> list[SiteRow]:
     ``phase`` (primary, secondary...) and ``fsm_band`` (the school record's
     free-school-meal band), which group similar schools.
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ServiceError(
-            ServiceMessage.CSV_UNREADABLE, source=source, detail="it is not UTF-8 text"
-        ) from err
-    if "\x00" in text:
-        raise ServiceError(
-            ServiceMessage.CSV_UNREADABLE, source=source, detail="it contains NUL characters"
-        )
-    try:
-        reader = csv.DictReader(io.StringIO(text))
-        fieldnames = reader.fieldnames
-        raw_rows = list(reader)
-    except csv.Error as err:  # e.g. a field over the csv module's 128 KB limit
-        raise ServiceError(ServiceMessage.CSV_UNREADABLE, source=source, detail=str(err)) from err
-    header = [h.strip().lower() for h in fieldnames or []]
-    missing = [c for c in ("site_id", "name", "kind") if c not in header]
-    if missing:
-        raise ServiceError(ServiceMessage.CSV_HEADER, source=source, columns=", ".join(missing))
+    table = csv_rows(data, source=source, required=("site_id", "name", "kind"))
     problems: list[str] = []
     rows: list[SiteRow] = []
     seen: set[str] = set()
-    for number, raw in enumerate(raw_rows, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        if not any(row.values()):
-            continue
+    for number, row in table:
         code, name, kind = row.get("site_id", ""), row.get("name", ""), row.get("kind", "").lower()
 
         def bad(column: str, detail: str, number: int = number) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 
 from analysis import AnalysisError
 from surveys.analysis_bridge import wave_summary
+from surveys.csvfiles import csv_rows
 from surveys.errors import RowErrors, ServiceError, ServiceMessage
 from surveys.importing import (
     FORMATS,
@@ -267,24 +268,11 @@ def parse_margins_csv(
 
     ``area`` is an area's site id, or ``ALL`` (or blank) for the whole community.
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ServiceError(
-            ServiceMessage.CSV_UNREADABLE, source=source, detail="it is not UTF-8 text"
-        ) from err
-    reader = csv.DictReader(io.StringIO(text))
-    header = [(h or "").strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in ("variable", "category", "proportion") if c not in header]
-    if missing:
-        raise ServiceError(ServiceMessage.CSV_HEADER, source=source, columns=", ".join(missing))
+    table = csv_rows(data, source=source, required=("variable", "category", "proportion"))
     problems: list[str] = []
     rows: list[tuple[str, str, str, float]] = []
     seen: set[tuple[str, str, str]] = set()
-    for number, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        if not any(row.values()):
-            continue
+    for number, row in table:
 
         def bad(column: str, detail: str, number: int = number) -> None:
             problems.append(
