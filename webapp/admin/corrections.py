@@ -5,11 +5,13 @@ every change is audited by the service it calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from surveys.errors import NotFound, ServiceError
 from surveys.models import SchoolClass, Site
@@ -149,31 +151,44 @@ def _edit_page(title: str, form: Any, back: str, error: str = "") -> Page:
     return render_template("admin/edit.html", title=title, form=form, back=back, errors=errors)
 
 
+def _save_edit(
+    form: Any, title: str, back: str, change: Callable[[Session], object], saved: Callable[[], str]
+) -> Page:
+    """The edit pages' one flow: a valid form makes ``change`` and goes ``back`` with the
+    ``saved`` message; a refused change shows the form again with the service's reason."""
+    if form.validate_on_submit():
+        db = db_session()
+        try:
+            change(db)
+        except ServiceError as err:
+            return _edit_page(title, form, back, str(err).capitalize())
+        db.commit()
+        flash(saved(), "success")
+        return redirect(back)
+    return _edit_page(title, form, back)
+
+
 @bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_site_page(site_id: int) -> Page:
     """Change a school's or area's name, population or postcodes."""
     site = _site(site_id)
     form = EditSiteForm(obj=site)
-    back = url_for("admin.sites")
-    if form.validate_on_submit():
-        db = db_session()
-        try:
-            edit_site(
-                db,
-                actor=current_user.id,
-                community_id=current_user.community_id,
-                site=site,
-                name=form.name.data,
-                population=form.population.data,
-                postcodes=form.postcodes.data or "",
-            )
-        except ServiceError as err:
-            return _edit_page(f"Change {site.name}", form, back, str(err).capitalize())
-        db.commit()
-        flash(f"{site.name} saved.", "success")
-        return redirect(back)
-    return _edit_page(f"Change {site.name}", form, back)
+    return _save_edit(
+        form,
+        f"Change {site.name}",
+        url_for("admin.sites"),
+        lambda db: edit_site(
+            db,
+            actor=current_user.id,
+            community_id=current_user.community_id,
+            site=site,
+            name=form.name.data,
+            population=form.population.data,
+            postcodes=form.postcodes.data or "",
+        ),
+        lambda: f"{site.name} saved.",
+    )
 
 
 @bp.route("/classes/<int:class_id>/edit", methods=["GET", "POST"])
@@ -182,25 +197,21 @@ def edit_class_page(class_id: int) -> Page:
     """Change a class's name, year group or size."""
     cls = _class(class_id)
     form = EditClassForm(obj=cls)
-    back = url_for("admin.site", site_id=cls.site_id)
-    if form.validate_on_submit():
-        db = db_session()
-        try:
-            edit_class(
-                db,
-                actor=current_user.id,
-                community_id=current_user.community_id,
-                school_class=cls,
-                name=form.name.data,
-                year_group=form.year_group.data,
-                size=form.size.data,
-            )
-        except ServiceError as err:
-            return _edit_page(f"Change class {cls.name}", form, back, str(err).capitalize())
-        db.commit()
-        flash(f"Class {cls.name} saved.", "success")
-        return redirect(back)
-    return _edit_page(f"Change class {cls.name}", form, back)
+    return _save_edit(
+        form,
+        f"Change class {cls.name}",
+        url_for("admin.site", site_id=cls.site_id),
+        lambda db: edit_class(
+            db,
+            actor=current_user.id,
+            community_id=current_user.community_id,
+            school_class=cls,
+            name=form.name.data,
+            year_group=form.year_group.data,
+            size=form.size.data,
+        ),
+        lambda: f"Class {cls.name} saved.",
+    )
 
 
 @bp.route("/waves/<int:wave_id>/edit", methods=["GET", "POST"])
@@ -209,23 +220,19 @@ def edit_wave_page(wave_id: int) -> Page:
     """Rename a wave."""
     wave = community_wave(wave_id)
     form = RenameWaveForm(obj=wave)
-    back = url_for("admin.wave", wave_id=wave.id)
-    if form.validate_on_submit():
-        db = db_session()
-        try:
-            rename_wave(
-                db,
-                actor=current_user.id,
-                community_id=current_user.community_id,
-                wave=wave,
-                name=form.name.data or "",
-            )
-        except ServiceError as err:
-            return _edit_page(f"Rename {wave.name}", form, back, str(err).capitalize())
-        db.commit()
-        flash(f"The wave is now called {wave.name}.", "success")
-        return redirect(back)
-    return _edit_page(f"Rename {wave.name}", form, back)
+    return _save_edit(
+        form,
+        f"Rename {wave.name}",
+        url_for("admin.wave", wave_id=wave.id),
+        lambda db: rename_wave(
+            db,
+            actor=current_user.id,
+            community_id=current_user.community_id,
+            wave=wave,
+            name=form.name.data or "",
+        ),
+        lambda: f"The wave is now called {wave.name}.",
+    )
 
 
 # --- retire ---------------------------------------------------------------------------------
